@@ -1,0 +1,3 @@
+from dfo.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The `dfo` command line: Typer app, one module per command group."""

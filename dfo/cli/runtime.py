@@ -1,0 +1,71 @@
+"""Running a command: settings, store, asyncio, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from dfo.cli import output
+from dfo.errors import DfoError, ExitCode, ImportFileError
+from dfo.redact import scrub
+from dfo.settings import Settings
+from dfo.store import Store
+
+T = TypeVar("T")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "DFO_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        fail(f"invalid setting {name}: {first['msg']}", ExitCode.USAGE)
+
+
+def fail(message: str, code: ExitCode) -> NoReturn:
+    output.error(message)
+    raise typer.Exit(int(code))
+
+
+def checked(parse: Callable[[str], T], raw: str) -> T:
+    """Validate an argument before any I/O: bad input is exit 2 with one line."""
+    try:
+        return parse(raw)
+    except DfoError as exc:
+        fail(str(exc), exc.exit_code)
+
+
+def run(make: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
+    """Run one command's coroutine; map dfo errors to their exit codes."""
+    settings = load_settings()
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="dfo: %(message)s",
+    )
+    try:
+        return asyncio.run(make(settings))
+    except ImportFileError as exc:
+        output.error(str(exc))
+        for problem in exc.problems[1:]:
+            output.stderr.print(output.literal(f"  {exc.source}: {problem}"))
+        raise typer.Exit(int(exc.exit_code)) from None
+    except DfoError as exc:
+        fail(scrub(str(exc), settings.secrets), exc.exit_code)
+    except KeyboardInterrupt:
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[Store]:
+    store = await Store.open(settings)
+    try:
+        yield store
+    finally:
+        await store.close()

@@ -1,0 +1,1 @@
+"""Local services dfo manages itself in the embedded mode."""

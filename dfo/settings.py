@@ -1,0 +1,101 @@
+"""Settings: `DFO_*` environment variables, then an optional `dfo.toml`, then defaults.
+
+The TOML file is `$DFO_CONFIG` when set, else `./dfo.toml` when it exists. Keys are the field
+names below (`database_url = "..."`). Passwords in URLs are masked in every repr.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from dfo.redact import mask_url, url_password
+
+
+def default_home() -> Path:
+    """`$XDG_DATA_HOME/dfo`, i.e. `~/.local/share/dfo` on most systems."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "dfo"
+
+
+def config_file() -> Path | None:
+    explicit = os.environ.get("DFO_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("dfo.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DFO_", extra="ignore", env_ignore_empty=True)
+
+    home: Path = Field(default_factory=default_home, description="Data directory.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file `dfo.db` in home."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; default: embedded redis-server on a unix socket."
+    )
+    connect_retries: int = Field(default=10, ge=1, description="Tries for the first connect.")
+    connect_retry_delay: float = Field(default=5.0, ge=0, description="Seconds between tries.")
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.home / 'dfo.db'}"
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def secrets(self) -> list[str | None]:
+        """Values that must never be printed."""
+        return [url_password(self.database_url), url_password(self.redis_url)]
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            if name in ("database_url", "redis_url") and isinstance(value, str):
+                yield name, mask_url(value)
+            else:
+                yield name, value
+
+    def describe(self) -> dict[str, object]:
+        """Settings as shown to users (passwords masked)."""
+        return {
+            "home": str(self.home),
+            "database_url": mask_url(self.effective_database_url),
+            "redis_url": mask_url(self.redis_url) if self.redis_url else "embedded",
+            "connect_retries": self.connect_retries,
+            "connect_retry_delay": self.connect_retry_delay,
+        }

@@ -1,0 +1,53 @@
+"""Agents: configured executors (`demo`, `command`, `openai`)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Row, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dfo.errors import InvalidInput, NotFound
+from dfo.models import Agent
+from dfo.store.schema import agents
+
+
+def _agent(row: Row[tuple[object, ...]]) -> Agent:
+    m = row._mapping
+    return Agent(
+        id=m["id"],
+        name=m["name"],
+        kind=m["kind"],
+        config=json.loads(m["config"] or "{}"),
+        is_active=bool(m["is_active"]),
+        created_at=m["created_at"],
+    )
+
+
+async def add_agent(
+    conn: AsyncConnection, name: str, kind: str, config: dict[str, object]
+) -> Agent:
+    try:
+        await conn.execute(
+            agents.insert().values(name=name, kind=kind, config=json.dumps(config, sort_keys=True))
+        )
+    except IntegrityError:
+        raise InvalidInput(f"agent {name} already exists") from None
+    return await get_agent(conn, name)
+
+
+async def find_agent(conn: AsyncConnection, name: str) -> Agent | None:
+    row = (await conn.execute(select(agents).where(agents.c.name == name))).first()
+    return _agent(row) if row else None
+
+
+async def get_agent(conn: AsyncConnection, name: str) -> Agent:
+    agent = await find_agent(conn, name)
+    if agent is None:
+        raise NotFound(f"unknown agent {name}")
+    return agent
+
+
+async def list_agents(conn: AsyncConnection) -> list[Agent]:
+    return [_agent(r) for r in await conn.execute(select(agents).order_by(agents.c.name))]

@@ -1,0 +1,136 @@
+"""Memories: notes that earlier work left behind, found again by full-text relevance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dfo.models import Memory, Task
+from dfo.store.schema import memories
+from dfo.store.search import search_memory_ids, terms
+
+CONTEXT_LIMIT = 10
+
+
+def content_hash(project_id: int | None, content: str) -> str:
+    return hashlib.sha256(f"{project_id or 0}\x00{content}".encode()).hexdigest()
+
+
+def _memory(row: Row[tuple[object, ...]], relevance: float = 0.0) -> Memory:
+    m = row._mapping
+    return Memory(
+        id=m["id"],
+        project_id=m["project_id"],
+        task_id=m["task_id"],
+        content=m["content"],
+        summary=m["summary"],
+        importance=float(m["importance"]),
+        tags=list(json.loads(m["tags"] or "[]")),
+        created_at=m["created_at"],
+        relevance=relevance,
+    )
+
+
+async def add_memory(
+    conn: AsyncConnection,
+    *,
+    project_id: int | None,
+    content: str,
+    summary: str | None = None,
+    importance: float = 0.5,
+    tags: list[str] | None = None,
+    task_id: int | None = None,
+) -> tuple[int, bool]:
+    """Store a memory; (id, created). The same content in the same project is stored once."""
+    digest = content_hash(project_id, content)
+    existing = (
+        await conn.execute(select(memories.c.id).where(memories.c.content_hash == digest))
+    ).scalar()
+    if existing is not None:
+        return int(existing), False
+    result = await conn.execute(
+        memories.insert().values(
+            project_id=project_id,
+            task_id=task_id,
+            content=content,
+            summary=summary,
+            importance=importance,
+            tags=json.dumps(tags or []),
+            content_hash=digest,
+        )
+    )
+    return int(result.inserted_primary_key[0]), True  # type: ignore[index]
+
+
+async def search(
+    conn: AsyncConnection,
+    dialect: str,
+    query: str,
+    *,
+    project_id: int | None = None,
+    limit: int = CONTEXT_LIMIT,
+    task_id: int | None = None,
+) -> list[Memory]:
+    """Best matches first: relevance, then importance, then recency.
+
+    With `task_id`, memories written for that task count as matching one more word (the task
+    code) and are candidates even when no word of the query matches them.
+
+    The full-text index finds the candidates; relevance is then the number of distinct query
+    words a memory contains. The engines' own scores (bm25, InnoDB's) are continuous and favour
+    short texts, so importance would never break a tie; word counts rank the same on both
+    dialects and let importance and recency decide between equally relevant notes.
+    """
+    candidates = max(limit * 20, 200)
+    ranked = await search_memory_ids(conn, dialect, query, project_id=project_id, limit=candidates)
+    match: ColumnElement[bool] = memories.c.id.in_([mid for mid, _ in ranked])
+    if task_id is not None:
+        match = match | (memories.c.task_id == task_id)
+    rows = await conn.execute(select(memories).where(match))
+    wanted = set(terms(query, dialect))
+    found = [_memory(row, len(wanted & _words(row)) + _owned(row, task_id)) for row in rows]
+    found.sort(
+        key=lambda m: (m.relevance, m.importance, m.created_at or datetime.min, m.id),
+        reverse=True,
+    )
+    return found[:limit]
+
+
+def _owned(row: Row[tuple[object, ...]], task_id: int | None) -> float:
+    return float(task_id is not None and row._mapping["task_id"] == task_id)
+
+
+def _words(row: Row[tuple[object, ...]]) -> set[str]:
+    m = row._mapping
+    return set(terms(f"{m['content']} {m['summary'] or ''}", "sqlite", limit=None))
+
+
+def context_query(task: Task) -> str:
+    """Seed 004's search terms: task code + project code + first 3 words of the title."""
+    return " ".join([task.code, task.project_code, *task.title.split()[:3]])
+
+
+async def relevant_to(conn: AsyncConnection, dialect: str, task: Task) -> list[Memory]:
+    """The top-10 memories for a task, from its project or global."""
+    return await search(
+        conn,
+        dialect,
+        context_query(task),
+        project_id=task.project_id,
+        limit=CONTEXT_LIMIT,
+        task_id=task.id,
+    )
+
+
+async def for_task(conn: AsyncConnection, task_id: int) -> list[Memory]:
+    """Memories written while working on the task, most important first."""
+    stmt = (
+        select(memories)
+        .where(memories.c.task_id == task_id)
+        .order_by(memories.c.importance.desc(), memories.c.created_at.desc())
+    )
+    return [_memory(row) for row in await conn.execute(stmt)]

@@ -1,0 +1,131 @@
+"""Versioned, idempotent migrations. `dfo db upgrade` runs them; the embedded mode runs them
+automatically. Each migration checks what exists before changing it, so running one against a
+database that already has part of it (an existing DFO database, a half-finished run) is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from dfo.store.schema import metadata, schema_migrations, utcnow
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[AsyncConnection, str], Awaitable[None]]
+
+
+async def _initial(conn: AsyncConnection, dialect: str) -> None:
+    await conn.run_sync(lambda sync: metadata.create_all(sync, checkfirst=True))
+    if dialect == "mysql":
+        await _mysql_fulltext(conn)
+    else:
+        await _sqlite_fts(conn)
+
+
+async def _mysql_fulltext(conn: AsyncConnection) -> None:
+    def has_index(sync: Connection) -> bool:
+        return any(ix["name"] == "ft_memories" for ix in inspect(sync).get_indexes("memories"))
+
+    if not await conn.run_sync(has_index):
+        await conn.execute(text("CREATE FULLTEXT INDEX ft_memories ON memories (content, summary)"))
+
+
+_SQLITE_FTS = [
+    """CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
+        content, summary, content='memories', content_rowid='id')""",
+    """CREATE TRIGGER IF NOT EXISTS memories_fts_ai AFTER INSERT ON memories BEGIN
+        INSERT INTO memories_fts(rowid, content, summary)
+        VALUES (new.id, new.content, new.summary);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS memories_fts_ad AFTER DELETE ON memories BEGIN
+        INSERT INTO memories_fts(memories_fts, rowid, content, summary)
+        VALUES ('delete', old.id, old.content, old.summary);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS memories_fts_au AFTER UPDATE OF content, summary ON memories
+    BEGIN
+        INSERT INTO memories_fts(memories_fts, rowid, content, summary)
+        VALUES ('delete', old.id, old.content, old.summary);
+        INSERT INTO memories_fts(rowid, content, summary)
+        VALUES (new.id, new.content, new.summary);
+    END""",
+    # Index rows that existed before the FTS table did.
+    "INSERT INTO memories_fts(memories_fts) VALUES ('rebuild')",
+]
+
+
+async def _sqlite_fts(conn: AsyncConnection) -> None:
+    for statement in _SQLITE_FTS:
+        await conn.execute(text(statement))
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial schema with full-text search on memories", _initial),
+]
+
+LATEST = MIGRATIONS[-1].version
+
+
+async def current_version(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        exists = await conn.run_sync(lambda sync: inspect(sync).has_table(schema_migrations.name))
+        if not exists:
+            return 0
+        versions = (await conn.execute(select(schema_migrations.c.version))).scalars().all()
+        return max(versions, default=0)
+
+
+async def upgrade(engine: AsyncEngine, dialect: str) -> list[int]:
+    """Apply pending migrations under a lock; return the versions applied (may be empty)."""
+    async with _migration_lock(engine, dialect):
+        applied: list[int] = []
+        start = await current_version(engine)
+        for migration in MIGRATIONS:
+            if migration.version <= start:
+                continue
+            async with engine.begin() as conn:
+                await migration.apply(conn, dialect)
+                await conn.execute(
+                    schema_migrations.insert().values(
+                        version=migration.version, name=migration.name, applied_at=utcnow()
+                    )
+                )
+            applied.append(migration.version)
+        return applied
+
+
+@asynccontextmanager
+async def _migration_lock(engine: AsyncEngine, dialect: str) -> AsyncIterator[None]:
+    """One migrator at a time across processes and hosts."""
+    if dialect == "mysql":
+        async with engine.connect() as conn:
+            got = (await conn.execute(text("SELECT GET_LOCK('dfo_migrate', 60)"))).scalar()
+            if got != 1:
+                raise TimeoutError("another process is migrating the database (waited 60 s)")
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT RELEASE_LOCK('dfo_migrate')"))
+        return
+    database = make_url(engine.url).database
+    if not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{database}.migrate.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

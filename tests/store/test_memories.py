@@ -1,0 +1,162 @@
+"""Store contract: memories and full-text search on both dialects, hostile input included."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from dfo.store import Store, memories
+from dfo.store.schema import memories as memories_table
+from dfo.store.schema import utcnow
+from dfo.store.search import MAX_TERMS, match_expression, terms
+from tests.store import helpers
+
+HOSTILE = [
+    "C++",
+    "bob@example.com",
+    "well-known",
+    "(bug",
+    '"x',
+    "a:b",
+    "AND",
+    "OR NOT",
+    "*foo",
+    "+-x",
+    "'; DROP TABLE tasks;--",
+    "x" * 10_000,
+    " ".join(f"word{n}" for n in range(5_000)),
+    "",
+    "   ",
+    "!!! ??? ...",
+    "a b",
+    "NEAR(one two)",
+    "col:val^2",
+    '"""',
+    "\\'\\\"",
+    "%_%",
+    "\x00\x1b[31m",
+    "ünïcödé — 日本語",
+]
+
+
+async def _seed(store: Store) -> None:
+    async with store.transaction() as conn:
+        await helpers.project(conn, "DFO")
+        await helpers.project(conn, "OTH", "Other")
+        for content, summary, project_id in [
+            ("Contact bob@example.com about the C++ build of the worker", "build contact", 1),
+            ("Use a well-known retry pattern for database connections", "retries", 1),
+            ("Global note: the worker pipeline has four phases", "pipeline", None),
+            ("Other project: worker deployment runbook", "runbook", 2),
+            ("Café décor for the ünïcödé test", None, 1),
+        ]:
+            await memories.add_memory(conn, project_id=project_id, content=content, summary=summary)
+
+
+@pytest.mark.parametrize("query", HOSTILE, ids=range(len(HOSTILE)))
+async def test_hostile_queries_never_error(store: Store, query: str) -> None:
+    await _seed(store)
+    async with store.read() as conn:
+        found = await memories.search(conn, store.dialect, query, project_id=1)
+    assert isinstance(found, list)
+    assert all(m.project_id in (1, None) for m in found)
+
+
+async def test_punctuated_terms_find_their_words(store: Store) -> None:
+    await _seed(store)
+    async with store.read() as conn:
+        by_email = await memories.search(conn, store.dialect, "C++ (bob@example.com")
+        by_hyphen = await memories.search(conn, store.dialect, "well-known")
+        by_accent = await memories.search(conn, store.dialect, "café")
+    assert [m.summary for m in by_email] == ["build contact"]
+    assert [m.summary for m in by_hyphen] == ["retries"]
+    assert [m.content for m in by_accent] == ["Café décor for the ünïcödé test"]
+
+
+async def test_project_scope_includes_global_and_excludes_other_projects(store: Store) -> None:
+    await _seed(store)
+    async with store.read() as conn:
+        scoped = await memories.search(conn, store.dialect, "worker", project_id=1)
+        everywhere = await memories.search(conn, store.dialect, "worker")
+    assert {m.summary for m in scoped} == {"build contact", "pipeline"}
+    assert {m.summary for m in everywhere} == {"build contact", "pipeline", "runbook"}
+
+
+async def test_context_memories_rank_relevance_then_importance_then_recency(store: Store) -> None:
+    async with store.transaction() as conn:
+        await helpers.project(conn)
+        task = await helpers.task(conn, "DFO-5", title="Tune queue latency now")
+        now = utcnow()
+        # Equal relevance (one matching word each): importance, then recency decide.
+        for n, (importance, age) in enumerate([(0.2, 0), (0.9, 5), (0.9, 1), (0.6, 0)]):
+            mid, _ = await memories.add_memory(
+                conn,
+                project_id=1,
+                content=f"note {chr(65 + n)} about latency",
+                importance=importance,
+            )
+            await conn.execute(
+                update(memories_table)
+                .where(memories_table.c.id == mid)
+                .values(created_at=now - timedelta(hours=age))
+            )
+        # More matching words: more relevant, despite the lowest importance.
+        await memories.add_memory(
+            conn, project_id=1, content="queue latency tune DFO-5 notes", importance=0.0
+        )
+        for n in range(12):
+            await memories.add_memory(conn, project_id=1, content=f"filler {chr(97 + n)} latency")
+    async with store.read() as conn:
+        top = await memories.relevant_to(conn, store.dialect, task)
+    assert len(top) == 10
+    assert top[0].content == "queue latency tune DFO-5 notes"
+    assert [m.content for m in top[1:4]] == [
+        "note C about latency",
+        "note B about latency",
+        "note D about latency",
+    ]
+
+
+async def test_same_content_is_stored_once_per_project(store: Store) -> None:
+    async with store.transaction() as conn:
+        await helpers.project(conn)
+        first = await memories.add_memory(conn, project_id=1, content="same")
+        again = await memories.add_memory(conn, project_id=1, content="same")
+        global_ = await memories.add_memory(conn, project_id=None, content="same")
+    assert first[1] is True and again == (first[0], False) and global_[1] is True
+
+
+async def test_updated_content_is_searchable(store: Store) -> None:
+    async with store.transaction() as conn:
+        await helpers.project(conn)
+        mid, _ = await memories.add_memory(conn, project_id=1, content="old words")
+        await conn.execute(
+            update(memories_table).where(memories_table.c.id == mid).values(content="fresh text")
+        )
+    async with store.read() as conn:
+        assert await memories.search(conn, store.dialect, "old") == []
+        assert [m.id for m in await memories.search(conn, store.dialect, "fresh")] == [mid]
+
+
+def test_terms_are_quoted_words_only() -> None:
+    assert terms("C++ (bob@example.com", "sqlite") == ["c", "bob", "example"]
+    assert terms("C++ (bob@example.com", "mysql") == ["bob", "example"]
+    assert terms("AND OR *foo the", "sqlite") == ["and", "foo"]
+    assert match_expression(["and", "foo"], "sqlite") == '"and" OR "foo"'
+    assert match_expression(["and", "foo"], "mysql") == '"and" "foo"'
+    assert len(terms(" ".join(f"w{n}" for n in range(1000)), "sqlite")) == MAX_TERMS
+
+
+async def test_context_includes_memories_written_for_the_task(store: Store) -> None:
+    async with store.transaction() as conn:
+        await helpers.project(conn)
+        task = await helpers.task(conn, "DFO-8", title="Payments")
+        other = await helpers.task(conn, "DFO-9", title="Other")
+        await memories.add_memory(conn, project_id=1, content="no shared words", task_id=task.id)
+        await memories.add_memory(conn, project_id=1, content="unrelated", task_id=other.id)
+        await memories.add_memory(conn, project_id=1, content="payments in general")
+    async with store.read() as conn:
+        top = await memories.relevant_to(conn, store.dialect, task)
+    assert [m.content for m in top] == ["payments in general", "no shared words"]
