@@ -112,7 +112,13 @@ def memories_(
                 found = await tasks.get_task(conn, code)
                 query = search if search is not None else memories.context_query(found)
                 rows = await memories.search(
-                    conn, store.dialect, query, project_id=found.project_id, limit=limit
+                    conn,
+                    store.dialect,
+                    query,
+                    project_id=found.project_id,
+                    limit=limit,
+                    # The task's own context: memories written for it count too.
+                    task_id=found.id if search is None else None,
                 )
             else:
                 project_id = (

@@ -84,7 +84,7 @@ class EmbeddedRedis:
             pid = int(self.pid_path.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _alive(pid) else None
+        return pid if process_alive(pid) else None
 
     def ensure_running(self, timeout: float = 15.0) -> bool:
         """Make sure the server answers; True when this call started it."""
@@ -108,7 +108,7 @@ class EmbeddedRedis:
                 os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                if (pid is None or not _alive(pid)) and not self.ping(0.2):
+                if (pid is None or not process_alive(pid)) and not self.ping(0.2):
                     break
                 time.sleep(0.05)
             else:
@@ -135,7 +135,7 @@ class EmbeddedRedis:
             if _wait_for(self.ping, timeout):
                 return
             os.kill(pid, signal.SIGKILL)
-            _wait_for(lambda: not _alive(pid), 5.0)
+            _wait_for(lambda: not process_alive(pid), 5.0)
         self._remove_leftovers()
 
     def _remove_leftovers(self) -> None:
@@ -204,7 +204,7 @@ def _command(path: Path, payload: bytes, expect: bytes = b"", timeout: float = 1
         return False
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """True while the process runs; a zombie (exited, not yet reaped by init) counts as gone."""
     try:
         os.kill(pid, 0)

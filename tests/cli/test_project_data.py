@@ -28,6 +28,8 @@ def test_import_blockers_and_memories(dfo: Dfo) -> None:
     assert [m["summary"] for m in hostile.json()["memories"]] == ["legacy C++ engine"]
     context = dfo("memories", "SHOP-202", "--json")
     assert context.code == 0 and 0 < len(context.json()["memories"]) <= 10
+    summaries = {m["summary"] for m in context.json()["memories"]}
+    assert {"3DS timeout", "decline messages", "authorise vs capture"} <= summaries
     searched = dfo("memories", "--search", "idempotency", "--project", "SHOP", "--json")
     assert [m["summary"] for m in searched.json()["memories"]] == ["idempotency keys"]
 

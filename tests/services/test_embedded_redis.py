@@ -11,12 +11,12 @@ from pathlib import Path
 
 import redis
 
-from dfo.services.redis_server import EmbeddedRedis, _alive
+from dfo.services.redis_server import EmbeddedRedis, process_alive
 
 
 def wait_gone(pid: int) -> None:
     for _ in range(200):
-        if not _alive(pid):
+        if not process_alive(pid):
             return
         time.sleep(0.02)
     raise AssertionError(f"process {pid} still alive")
@@ -51,7 +51,7 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
 
 def test_concurrent_starts_end_with_one_server(tmp_path: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from dfo.services.redis_server import EmbeddedRedis, _alive;"
+        "import sys; from pathlib import Path; from dfo.services.redis_server import EmbeddedRedis, process_alive;"
         "s = EmbeddedRedis(Path(sys.argv[1])); s.ensure_running(); print(s.pid())"
     )
     procs = [
