@@ -156,6 +156,47 @@ class Task:
     completed_at: datetime | None = None
 
 
+LIVE_JOB_STATUSES = (JobStatus.QUEUED.value, JobStatus.ACTIVE.value)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of one agent on one task (a row of `agent_jobs`)."""
+
+    job_id: str
+    task_id: int
+    task_code: str
+    project_id: int
+    project_code: str
+    agent_id: int | None
+    agent_name: str | None
+    status: str
+    priority: str
+    phase: str | None
+    progress: int
+    attempts: int
+    max_tries: int
+    seq: int
+    request_id: str | None
+    requested_by: str | None
+    worker_id: str | None
+    retry_of: str | None
+    queue_job_id: str | None
+    cancel_reason: str | None
+    cancel_requested_at: datetime | None
+    result: dict[str, object] | None
+    last_error: str | None
+    execution_time_ms: int | None
+    created_at: datetime | None
+    started_at: datetime | None
+    heartbeat_at: datetime | None
+    completed_at: datetime | None
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_JOB_STATUSES
+
+
 @dataclass(frozen=True)
 class Dependencies:
     all: list[Dependency]

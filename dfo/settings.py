@@ -50,6 +50,20 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: str = "INFO"
 
+    # Worker and queue (DESIGN.md section 2).
+    queue: str = Field(default="dfo:queue", description="arq queue name.")
+    concurrency: int = Field(default=5, ge=1, description="Jobs one worker runs at once.")
+    job_timeout: float = Field(default=3600, gt=0, description="Seconds before a job fails.")
+    max_tries: int = Field(default=3, ge=1, description="Attempts for transient failures.")
+    retry_backoff: float = Field(default=1.0, ge=0, description="First retry delay (s).")
+    retry_backoff_max: float = Field(default=60.0, ge=0, description="Longest retry delay (s).")
+    shutdown_grace: float = Field(default=30.0, ge=0, description="SIGTERM grace for jobs (s).")
+    heartbeat_interval: float = Field(default=2.0, gt=0, description="Job heartbeat (s).")
+    stall_timeout: float = Field(default=8.0, gt=0, description="No heartbeat this long = dead.")
+    reconcile_interval: float = Field(default=5.0, gt=0, description="Reaper/reconciler period.")
+    event_retention: int = Field(default=86400, ge=60, description="Replay log kept after end (s).")
+    poll_delay: float = Field(default=0.2, gt=0, description="Worker queue poll period (s).")
+
     @field_validator("home", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dfo import __version__
-from dfo.cli import admin, agents, data, projects, tasks
+from dfo.cli import admin, agents, data, projects, tasks, worker
 
 app = typer.Typer(
     name="dfo",
@@ -25,6 +25,7 @@ app.command("blockers")(data.blockers)
 app.command("memories")(data.memories_)
 app.command("health")(admin.health)
 app.command("down")(admin.down)
+app.command("worker")(worker.worker)
 
 
 def _version(value: bool) -> None:

@@ -42,13 +42,14 @@ def checked(parse: Callable[[str], T], raw: str) -> T:
         fail(str(exc), exc.exit_code)
 
 
-def run(make: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
+def run(make: Callable[[Settings], Coroutine[Any, Any, T]], *, configure_logging: bool = True) -> T:
     """Run one command's coroutine; map dfo errors to their exit codes."""
     settings = load_settings()
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="dfo: %(message)s",
-    )
+    if configure_logging:
+        logging.basicConfig(
+            level=getattr(logging, settings.log_level.upper(), logging.INFO),
+            format="dfo: %(message)s",
+        )
     try:
         return asyncio.run(make(settings))
     except ImportFileError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import redis.asyncio as aioredis
+from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.exceptions import RedisError
 
 from dfo.errors import RedisUnavailable
@@ -42,3 +43,15 @@ async def connect(settings: Settings, *, start: bool = True) -> aioredis.Redis:
                 ) from None
             await asyncio.sleep(settings.connect_retry_delay)
     raise AssertionError("unreachable")
+
+
+async def connect_queue(settings: Settings) -> ArqRedis:
+    """An arq pool on dfo's Redis (starting the embedded one if needed), with the retry policy."""
+    url, _ = await redis_url(settings)
+    redis_settings = RedisSettings.from_dsn(url)
+    redis_settings.conn_retries = settings.connect_retries - 1
+    redis_settings.conn_retry_delay = int(max(settings.connect_retry_delay, 0))
+    try:
+        return await create_pool(redis_settings, default_queue_name=settings.queue)
+    except Exception as exc:
+        raise RedisUnavailable(f"redis {mask_url(url)} unreachable: {exc}") from None

@@ -185,6 +185,9 @@ agent_jobs = Table(
     Column("id", Integer, primary_key=True),
     Column("job_id", String(64), nullable=False, unique=True),
     Column("task_id", Integer, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    # = task_id while the job is queued or active, NULL once it ended: the unique index makes
+    # "at most one live job per task" a database guarantee, across processes and hosts.
+    Column("live_task_id", Integer, unique=True),
     Column("task_code", String(32), nullable=False),
     Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
     Column("agent_id", Integer, ForeignKey("agents.id", ondelete="SET NULL")),
@@ -199,6 +202,9 @@ agent_jobs = Table(
     Column("request_id", String(64)),
     Column("requested_by", String(255)),
     Column("worker_id", String(128)),
+    Column("retry_of", String(64)),
+    # The arq job id of the current attempt: `<job_id>.<n>`, never reused (arq#485).
+    Column("queue_job_id", String(80)),
     Column("cancel_reason", Text),
     Column("cancel_requested_at", Timestamp),
     Column("job_result", LongText),

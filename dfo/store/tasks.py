@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections import deque
 
-from sqlalchemy import Row, Select, and_, func, or_, select
+from sqlalchemy import Row, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo.errors import DependencyCycle, InvalidInput, NotFound
 from dfo.models import Dependencies, Dependency, DependencyType, Task, TaskItem, TaskStatus
-from dfo.store.schema import agents, epics, projects, sprints, task_dependencies, task_items, tasks
+from dfo.store.schema import (
+    agents,
+    epics,
+    projects,
+    sprints,
+    task_dependencies,
+    task_items,
+    tasks,
+    utcnow,
+)
 
 _items_total = (
     select(func.count()).select_from(task_items).where(task_items.c.task_id == tasks.c.id)
@@ -288,3 +297,58 @@ async def add_dependency(
         )
     )
     return True
+
+
+async def set_state(
+    conn: AsyncConnection, task_id: int, *, status: str, progress: int | None = None
+) -> None:
+    values: dict[str, object] = {"status": status}
+    if progress is not None:
+        values["progress"] = progress
+    values["completed_at"] = utcnow() if status == TaskStatus.COMPLETED else None
+    await conn.execute(update(tasks).where(tasks.c.id == task_id).values(**values))
+
+
+async def complete_item(
+    conn: AsyncConnection, task_id: int, item_id: int, result: str | None
+) -> bool:
+    """Mark an item done once; False if it was done already or is not this task's."""
+    outcome = await conn.execute(
+        update(task_items)
+        .where(
+            task_items.c.id == item_id,
+            task_items.c.task_id == task_id,
+            task_items.c.is_completed.is_(False),
+        )
+        .values(is_completed=True, completed_at=utcnow(), result=result)
+    )
+    return outcome.rowcount == 1
+
+
+async def item_counts(conn: AsyncConnection, task_id: int) -> tuple[int, int]:
+    """(completed, total) items of a task."""
+    row = (
+        await conn.execute(
+            select(_items_completed.label("done"), _items_total.label("total")).where(
+                tasks.c.id == task_id
+            )
+        )
+    ).one()
+    return int(row.done), int(row.total)
+
+
+async def blocked_by(conn: AsyncConnection, task_id: int) -> list[str]:
+    """Codes of the tasks that `task_id` blocks."""
+    target = tasks.alias("target")
+    rows = await conn.execute(
+        select(target.c.code)
+        .select_from(
+            task_dependencies.join(target, task_dependencies.c.target_task_id == target.c.id)
+        )
+        .where(
+            task_dependencies.c.source_task_id == task_id,
+            task_dependencies.c.dependency_type == DependencyType.BLOCKS.value,
+        )
+        .order_by(target.c.id)
+    )
+    return [code for (code,) in rows]

@@ -1,0 +1,132 @@
+"""The event bus: Redis pub/sub for live delivery plus a per-job replay log for late watchers.
+
+Publishing is one Lua script: the job's seq is incremented, the event appended to its replay log
+and published on both channels, all atomically, so log order = seq order = publish order.
+Pub/sub is at-most-once; a watcher therefore subscribes first, catches up from the log, and
+fills any gap it sees (a seq jump, or the job's seq counter ahead of what it has) from the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from dfo import keys
+from dfo.events import Event, decode
+
+log = logging.getLogger(__name__)
+
+_PUBLISH = """
+local seq = redis.call('INCR', KEYS[1])
+local event = ARGV[1] .. seq .. ARGV[2]
+redis.call('RPUSH', KEYS[2], event)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('PUBLISH', KEYS[3], event)
+redis.call('PUBLISH', KEYS[4], event)
+return seq
+"""
+
+LIVE_RETENTION_S = 7 * 24 * 3600
+IDLE_CHECK_S = 1.0
+
+
+class Bus:
+    def __init__(self, redis: aioredis.Redis, *, retention_s: int = 24 * 3600) -> None:
+        self.redis = redis
+        self.retention_s = retention_s
+        self._script = redis.register_script(_PUBLISH)
+
+    async def publish(self, event: Event) -> Event:
+        """Publish `event`; returns it with its seq."""
+        head, tail = event.encode_without_seq()
+        ttl = self.retention_s if event.terminal else LIVE_RETENTION_S
+        seq = await self._script(
+            keys=[
+                keys.seq(event.job_id),
+                keys.replay_log(event.job_id),
+                keys.events_job(event.job_id),
+                keys.EVENTS_ALL,
+            ],
+            args=[head, tail, ttl],
+        )
+        return replace(event, seq=int(seq))
+
+    async def history(self, job_id: str, after_seq: int = 0) -> list[Event]:
+        raw = await self.redis.lrange(keys.replay_log(job_id), after_seq, -1)
+        return [decode(item) for item in raw]
+
+    async def last_seq(self, job_id: str) -> int:
+        value = await self.redis.get(keys.seq(job_id))
+        return int(value) if value else 0
+
+    async def watch(
+        self, job_ids: Iterable[str] | None = None, *, since: dict[str, int] | None = None
+    ) -> AsyncIterator[Event]:
+        """Events in seq order per job, with no gap and no duplicate, until the caller stops.
+
+        `job_ids=None` follows every job (jobs first seen mid-way are backfilled from their log).
+        `since` gives, per job, the seq already known (e.g. from a snapshot).
+        """
+        wanted = list(job_ids) if job_ids is not None else None
+        last: dict[str, int] = dict(since or {})
+        channels = [keys.events_job(j) for j in wanted] if wanted is not None else [keys.EVENTS_ALL]
+        backoff = 0.1
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(*channels)
+                # Subscribed first, then caught up: nothing can fall in between.
+                for job_id in wanted if wanted is not None else list(last):
+                    for event in await self._fill(job_id, last):
+                        yield event
+                backoff = 0.1
+                while True:
+                    message = await pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=IDLE_CHECK_S
+                    )
+                    if message is None:
+                        for job_id in wanted if wanted is not None else list(last):
+                            if await self.last_seq(job_id) > last.get(job_id, 0):
+                                for event in await self._fill(job_id, last):
+                                    yield event
+                        continue
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        event = decode(message["data"])
+                    except (ValueError, KeyError):
+                        log.warning("ignoring a malformed event on %s", message.get("channel"))
+                        continue
+                    known = last.get(event.job_id, 0)
+                    if event.seq <= known:
+                        continue
+                    if event.seq == known + 1:
+                        last[event.job_id] = event.seq
+                        yield event
+                    else:
+                        for missed in await self._fill(event.job_id, last):
+                            yield missed
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                log.warning("event stream interrupted (%s); reconnecting", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    async def _fill(self, job_id: str, last: dict[str, int]) -> list[Event]:
+        events = [e for e in await self.history(job_id, last.get(job_id, 0))]
+        out: list[Event] = []
+        for event in events:
+            if event.seq == last.get(job_id, 0) + 1:
+                last[job_id] = event.seq
+                out.append(event)
+        return out

@@ -1,0 +1,62 @@
+"""Every Redis key and channel dfo uses, in one place."""
+
+from __future__ import annotations
+
+from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix, result_key_prefix
+
+DEFAULT_QUEUE = "dfo:queue"
+
+#: Pub/sub channel with the events of every job.
+EVENTS_ALL = "dfo:events"
+
+#: arq's own keys that dfo reads or repairs (reaper, reconciler, cancel).
+ARQ_ABORT = abort_jobs_ss
+
+
+def events_job(job_id: str) -> str:
+    """Pub/sub channel with the events of one job."""
+    return f"dfo:events:job:{job_id}"
+
+
+def replay_log(job_id: str) -> str:
+    """List of every event of one job, in seq order (index = seq - 1)."""
+    return f"dfo:job:{job_id}:log"
+
+
+def seq(job_id: str) -> str:
+    return f"dfo:job:{job_id}:seq"
+
+
+def heartbeat(job_id: str) -> str:
+    """Set with a short TTL by the worker running the job; gone = the worker died."""
+    return f"dfo:job:{job_id}:heartbeat"
+
+
+def failures(job_id: str) -> str:
+    """How many attempts of the job failed with a transient error."""
+    return f"dfo:job:{job_id}:failures"
+
+
+def worker(worker_id: str) -> str:
+    """A live worker's registration (TTL-refreshed)."""
+    return f"dfo:worker:{worker_id}"
+
+
+WORKERS_PATTERN = "dfo:worker:*"
+
+
+def reconcile_lock(queue: str) -> str:
+    """One reconciler per queue at a time."""
+    return f"{queue}:lock:reconcile"
+
+
+def arq_job(job_id: str) -> str:
+    return job_key_prefix + job_id
+
+
+def arq_in_progress(job_id: str) -> str:
+    return in_progress_key_prefix + job_id
+
+
+def arq_result(job_id: str) -> str:
+    return result_key_prefix + job_id

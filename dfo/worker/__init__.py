@@ -1,0 +1,1 @@
+"""`dfo worker`: arq workers running the four-phase agent pipeline."""

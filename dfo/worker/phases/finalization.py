@@ -1,0 +1,72 @@
+"""Phase 4, 90 -> 100 %: task progress and status from its items, the result stored.
+
+The job ends `completed` only if nobody cancelled it and this worker still owns it: the task
+update and the job's end are one transaction, so a lost race changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dfo.events import EventType
+from dfo.models import JobStatus, TaskStatus
+from dfo.store import jobs, tasks
+from dfo.worker.run import JobRun
+
+PHASE = "finalization"
+
+
+class LostRace(Exception):
+    """The job was cancelled or taken over while finishing: roll back."""
+
+
+def result_document(
+    job: JobRun, done: int, total: int, task_status: str, *, success: bool, error: str | None = None
+) -> dict[str, Any]:
+    """The result contract of DESIGN.md section 2."""
+    return {
+        "success": success,
+        "task_id": job.job.task_id,
+        "task_code": job.job.task_code,
+        "agent_id": job.job.agent_id,
+        "agent": job.job.agent_name,
+        "items_completed": done,
+        "items_total": total,
+        "progress": round(100 * done / total) if total else 100,
+        "execution_time_ms": job.elapsed_ms(),
+        "task_status": task_status,
+        "error": error,
+    }
+
+
+async def run(job: JobRun) -> dict[str, Any] | None:
+    """The stored result, or None when a cancel or a takeover won the race."""
+    await job.emit(EventType.PROGRESS, phase=PHASE, progress=90, message="finalizing")
+    try:
+        async with job.state.store.transaction() as conn:
+            done, total = await tasks.item_counts(conn, job.job.task_id)
+            status = TaskStatus.COMPLETED if done == total else TaskStatus.IN_PROGRESS
+            progress = round(100 * done / total) if total else 100
+            await tasks.set_state(conn, job.job.task_id, status=status.value, progress=progress)
+            result = result_document(job, done, total, status.value, success=True)
+            if not await jobs.finish(
+                conn,
+                job.job_id,
+                JobStatus.COMPLETED,
+                worker_id=job.state.worker_id,
+                result=result,
+                execution_time_ms=result["execution_time_ms"],
+                progress=100,
+            ):
+                raise LostRace
+    except LostRace:
+        return None
+    await job.emit(
+        EventType.COMPLETED,
+        status=JobStatus.COMPLETED.value,
+        phase=PHASE,
+        progress=100,
+        message=f"{done}/{total} items done, task {status.value}",
+        result=result,
+    )
+    return result

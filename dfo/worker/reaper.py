@@ -1,0 +1,184 @@
+"""Every worker runs this loop: register itself, promote due retries, hand orphaned jobs to a
+live worker (stall detection), and reconcile the store with what Redis says.
+
+The store is the source of truth; Redis is transport. Repairs:
+- active job, no heartbeat, arq says running -> its worker died: drop arq's in-progress key so
+  the job is picked up again at once (arq would wait for the whole job timeout);
+- queued job unknown to Redis (Redis lost its data, or the push failed) -> pushed again;
+- live job whose arq run finished without dfo recording an end (arq's "max retries
+  exceeded" never calls the job function) -> failed, with arq's reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+from datetime import timedelta
+
+from dfo import keys, queue
+from dfo.enqueue import job_event, publish
+from dfo.events import EventType
+from dfo.models import Job, JobStatus, TaskStatus
+from dfo.store import jobs, tasks
+from dfo.store.schema import utcnow
+from dfo.worker.state import WorkerState
+
+log = logging.getLogger("dfo.worker")
+
+#: A queued row younger than this may still be on its way to Redis (enqueue in progress).
+GRACE = timedelta(seconds=10)
+
+
+async def run(state: WorkerState, concurrency: int) -> None:
+    period = min(state.settings.heartbeat_interval, state.settings.reconcile_interval)
+    last_reconcile = 0.0
+    while True:
+        try:
+            await register(state, concurrency)
+            await promote_due(state)
+            await detect_stalls(state)
+            if time.monotonic() - last_reconcile >= state.settings.reconcile_interval:
+                last_reconcile = time.monotonic()
+                await reconcile(state)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("reaper pass failed: %s", exc)
+        await asyncio.sleep(period)
+
+
+async def register(state: WorkerState, concurrency: int) -> None:
+    info = {
+        "worker_id": state.worker_id,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "queue": state.queue,
+        "concurrency": concurrency,
+        "draining": state.draining,
+    }
+    ttl = int(max(3 * state.settings.heartbeat_interval, 5))
+    await state.pool.set(keys.worker(state.worker_id), json.dumps(info), ex=ttl)
+
+
+async def promote_due(state: WorkerState) -> None:
+    for job_id in await queue.due(state.pool, state.queue):
+        async with state.store.read() as conn:
+            job = await jobs.find(conn, job_id)
+        if job is None or job.status != JobStatus.QUEUED or job.cancel_requested_at is not None:
+            continue
+        await _push(state, job)
+
+
+async def _push(state: WorkerState, job: Job) -> None:
+    arq_id = await queue.push(state.pool, job.job_id, job.priority, state.queue)
+    async with state.store.transaction() as conn:
+        await jobs.set_queue_id(conn, job.job_id, arq_id)
+
+
+async def detect_stalls(state: WorkerState) -> None:
+    async with state.store.read() as conn:
+        active = await jobs.list_jobs(conn, statuses=[JobStatus.ACTIVE.value], limit=1000)
+    for job in active:
+        if await state.pool.exists(keys.heartbeat(job.job_id)):
+            continue
+        where = await queue.state(state.pool, job.queue_job_id, job.job_id, state.queue)
+        if where == "running" and job.queue_job_id:
+            # Checked after the heartbeat: a new run only starts once this key is gone.
+            await state.pool.delete(keys.arq_in_progress(job.queue_job_id))
+            log.warning(
+                "job %s stalled: worker %s silent for over %gs; handed to another worker",
+                job.job_id,
+                job.worker_id,
+                state.settings.stall_timeout,
+            )
+            await _requeued(state, job, f"worker {job.worker_id} stopped responding; job requeued")
+        elif where in ("queued", "delayed"):
+            await _requeued(state, job, None)
+
+
+async def _requeued(state: WorkerState, job: Job, message: str | None) -> None:
+    async with state.store.transaction() as conn:
+        if not await jobs.requeue(conn, job.job_id):
+            return
+        current = await jobs.get(conn, job.job_id)
+    if message:
+        await publish(state.store, state.bus, job_event(current, EventType.QUEUED, message=message))
+
+
+async def reconcile(state: WorkerState) -> None:
+    lock_ttl = int(max(state.settings.reconcile_interval, 1))
+    if not await state.pool.set(
+        keys.reconcile_lock(state.queue), state.worker_id, nx=True, ex=lock_ttl
+    ):
+        return
+    async with state.store.read() as conn:
+        live = await jobs.list_jobs(
+            conn, statuses=[JobStatus.QUEUED.value, JobStatus.ACTIVE.value], limit=5000
+        )
+    now = utcnow()
+    for job in live:
+        if await state.pool.exists(keys.heartbeat(job.job_id)):
+            continue
+        where = await queue.state(state.pool, job.queue_job_id, job.job_id, state.queue)
+        if where == "missing" and (job.created_at is None or now - job.created_at > GRACE):
+            log.warning(
+                "job %s is %s in the store but unknown to Redis: queued again",
+                job.job_id,
+                job.status,
+            )
+            async with state.store.transaction() as conn:
+                await jobs.requeue(conn, job.job_id)
+            await _push(state, job)
+        elif where == "finished":
+            await _fail_from_result(state, job)
+
+
+async def _fail_from_result(state: WorkerState, job: Job) -> None:
+    """arq finished the run without the job recording an end: e.g. max retries exceeded."""
+    assert job.queue_job_id is not None
+    raw = await state.pool.get(keys.arq_result(job.queue_job_id))
+    reason = "the queue ended the job without running it"
+    if raw:
+        try:
+            from arq.jobs import deserialize_result
+
+            info = deserialize_result(raw)
+            if not info.success:
+                reason = f"the queue failed the job: {info.result}"
+            elif job.status == JobStatus.QUEUED:
+                return  # a retry waiting to be pushed, or a push in flight
+        except Exception:  # an unreadable result is still a finished run
+            pass
+    error = reason
+    async with state.store.transaction() as conn:
+        done, total = await tasks.item_counts(conn, job.task_id)
+        ended = await jobs.finish(
+            conn,
+            job.job_id,
+            JobStatus.FAILED,
+            worker_id=None,
+            error=error,
+            result={
+                "success": False,
+                "task_id": job.task_id,
+                "task_code": job.task_code,
+                "agent_id": job.agent_id,
+                "agent": job.agent_name,
+                "items_completed": done,
+                "items_total": total,
+                "progress": round(100 * done / total) if total else 0,
+                "execution_time_ms": 0,
+                "task_status": TaskStatus.PENDING.value,
+                "error": error,
+            },
+        )
+        if ended:
+            await tasks.set_state(conn, job.task_id, status=TaskStatus.PENDING.value)
+        current = await jobs.get(conn, job.job_id)
+    if ended:
+        log.warning("job %s failed by reconciliation: %s", job.job_id, error)
+        await publish(state.store, state.bus, job_event(current, EventType.FAILED, message=error))

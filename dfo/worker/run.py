@@ -1,0 +1,61 @@
+"""`JobRun`: one attempt of one job, and the events it publishes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from dfo.enqueue import job_event, publish
+from dfo.events import Event, EventType
+from dfo.models import Job
+from dfo.store import jobs
+from dfo.worker.state import WorkerState
+
+
+@dataclass
+class JobRun:
+    state: WorkerState
+    job: Job
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def job_id(self) -> str:
+        return self.job.job_id
+
+    def elapsed_ms(self) -> int:
+        return int((time.perf_counter() - self.started) * 1000)
+
+    async def emit(
+        self,
+        kind: EventType,
+        *,
+        status: str | None = None,
+        phase: str | None = None,
+        progress: int | None = None,
+        message: str = "",
+        **data: Any,
+    ) -> Event:
+        """Record phase/progress on the row (state first), then publish the event."""
+        changes: dict[str, Any] = {}
+        if phase is not None and phase != self.job.phase:
+            changes["phase"] = phase
+        if progress is not None and progress != self.job.progress:
+            changes["progress"] = progress
+        self.job = replace(
+            self.job,
+            status=status or self.job.status,
+            phase=phase if phase is not None else self.job.phase,
+            progress=progress if progress is not None else self.job.progress,
+        )
+        if changes:
+            async with self.state.store.transaction() as conn:
+                await jobs.record(conn, self.job_id, self.state.worker_id, **changes)
+        return await publish(
+            self.state.store, self.state.bus, job_event(self.job, kind, message=message, **data)
+        )
+
+    async def log(self, line: str) -> None:
+        """An agent log line: published, not stored (the replay log keeps it)."""
+        event = job_event(self.job, EventType.LOG, message=line[:4000])
+        await self.state.bus.publish(event)
