@@ -3,8 +3,8 @@
 arq runs ready jobs in score order (a sorted set scored by start time in ms). A job's score is
 its enqueue time minus an offset per priority, so every `high` job waiting sorts before every
 `normal` one, and those before `low`, FIFO within a priority. A delayed retry waits in
-`<queue>:delayed` and is pushed with its priority's score when due (arq's own deferral would score it
-at its due time and let it lose its priority).
+`<queue>:delayed` and is pushed with its priority's score when due (arq's deferral would score
+it at its due time and let it lose its priority).
 
 Each push uses a new arq job id `<job_id>.<n>`: arq refuses an id whose job or result still
 exists, and an abort left for a finished id kills the next job with that id (arq#485).
