@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -48,7 +49,7 @@ class Bus:
         """Publish `event`; returns it with its seq."""
         head, tail = event.encode_without_seq()
         ttl = self.retention_s if event.terminal else LIVE_RETENTION_S
-        seq = await self._script(
+        seq: Any = await self._script(
             keys=[
                 keys.seq(event.job_id),
                 keys.replay_log(event.job_id),
@@ -60,7 +61,9 @@ class Bus:
         return replace(event, seq=int(seq))
 
     async def history(self, job_id: str, after_seq: int = 0) -> list[Event]:
-        raw = await self.redis.lrange(keys.replay_log(job_id), after_seq, -1)
+        raw: list[bytes] = await self.redis.lrange(  # type: ignore[misc]
+            keys.replay_log(job_id), after_seq, -1
+        )
         return [decode(item) for item in raw]
 
     async def last_seq(self, job_id: str) -> int:
@@ -120,7 +123,7 @@ class Bus:
                 backoff = min(backoff * 2, 2.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _fill(self, job_id: str, last: dict[str, int]) -> list[Event]:
         events = [e for e in await self.history(job_id, last.get(job_id, 0))]

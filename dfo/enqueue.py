@@ -119,7 +119,7 @@ async def enqueue(
             agent_id=runner.id,
             agent_name=runner.name,
             priority=level.value,
-            max_tries=int(runner.config.get("max_tries", settings.max_tries)),  # type: ignore[call-overload]
+            max_tries=int(str(runner.config.get("max_tries", settings.max_tries))),
             request_id=request_id or uuid.uuid4().hex,
             requested_by=requested_by,
             retry_of=retry_of,
@@ -129,17 +129,22 @@ async def enqueue(
             if raced is not None:
                 return Enqueued(raced.job_id, code, raced.status, existing=True)
             raise InvalidInput(f"task {code}: could not enqueue, try again")
+        job = await jobs.get(conn, job_id)
     try:
-        arq_id = await queue.push(pool, job_id, level.value, settings.queue)
+        # Published before the push, so that `queued` is always seq 1 (a worker may start the
+        # job the moment it is pushed).
+        await publish(
+            store, bus, job_event(job, EventType.QUEUED, message=f"queued ({level.value})")
+        )
+        arq_id = await queue.next_id(pool, job_id)
+        async with store.transaction() as conn:
+            await jobs.set_queue_id(conn, job_id, arq_id)
+        await queue.push(pool, arq_id, job_id, level.value, settings.queue)
     except (RedisError, OSError) as exc:
         raise RedisUnavailable(
             f"job {job_id} for {code} is recorded but could not be queued ({exc}); "
             "a worker's reconciler queues it once Redis is back"
         ) from None
-    async with store.transaction() as conn:
-        await jobs.set_queue_id(conn, job_id, arq_id)
-        job = await jobs.get(conn, job_id)
-    await publish(store, bus, job_event(job, EventType.QUEUED, message=f"queued ({level.value})"))
     return Enqueued(job_id, code, JobStatus.QUEUED.value)
 
 

@@ -30,11 +30,15 @@ def _counter(job_id: str) -> str:
     return f"dfo:job:{job_id}:pushes"
 
 
-async def push(pool: ArqRedis, job_id: str, priority: str, queue: str) -> str:
-    """Make the job runnable now; returns the arq job id used."""
+async def next_id(pool: ArqRedis, job_id: str) -> str:
+    """A fresh arq job id for the job's next push (record it before pushing)."""
     n = await pool.incr(_counter(job_id))
     await pool.expire(_counter(job_id), int(JOB_KEY_TTL.total_seconds()))
-    arq_id = f"{job_id}.{n}"
+    return f"{job_id}.{n}"
+
+
+async def push(pool: ArqRedis, arq_id: str, job_id: str, priority: str, queue: str) -> None:
+    """Make the job runnable now under `arq_id`."""
     score_ms = time.time() * 1000 - _OFFSET_MS[Priority(priority)]
     await pool.enqueue_job(
         FUNCTION,
@@ -44,7 +48,6 @@ async def push(pool: ArqRedis, job_id: str, priority: str, queue: str) -> str:
         _defer_until=datetime.fromtimestamp(score_ms / 1000, UTC),
         _expires=JOB_KEY_TTL,
     )
-    return arq_id
 
 
 def delayed(queue: str) -> str:

@@ -106,6 +106,8 @@ async def serve(settings: Settings, *, concurrency: int, queue_name: str, burst:
             with contextlib.suppress(asyncio.CancelledError):
                 await stopping
         state.requeue_on_cancel = True
+        # Let cancelled jobs record where they stand before arq's close() cancels again.
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
         await worker.close()
         await pool.delete(keys.worker(state.worker_id))
         await store.close()

@@ -181,7 +181,7 @@ async def _transient(state: WorkerState, run: JobRun, exc: BaseException, failur
 def backoff(state: WorkerState, failures: int) -> float:
     base = state.settings.retry_backoff * 2 ** (failures - 1)
     capped = min(base, state.settings.retry_backoff_max)
-    return capped * (1 + random.random() * 0.25)
+    return float(capped * (1 + random.random() * 0.25))
 
 
 async def _publish_quietly(

@@ -12,6 +12,7 @@ The store is the source of truth; Redis is transport. Repairs:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -28,9 +29,6 @@ from dfo.store.schema import utcnow
 from dfo.worker.state import WorkerState
 
 log = logging.getLogger("dfo.worker")
-
-#: A queued row younger than this may still be on its way to Redis (enqueue in progress).
-GRACE = timedelta(seconds=10)
 
 
 async def run(state: WorkerState, concurrency: int) -> None:
@@ -68,15 +66,20 @@ async def promote_due(state: WorkerState) -> None:
     for job_id in await queue.due(state.pool, state.queue):
         async with state.store.read() as conn:
             job = await jobs.find(conn, job_id)
-        if job is None or job.status != JobStatus.QUEUED or job.cancel_requested_at is not None:
+        if job is None or not job.live or job.cancel_requested_at is not None:
             continue
+        # A row may still say `active` when the store was down as the attempt failed.
+        if job.status == JobStatus.ACTIVE:
+            async with state.store.transaction() as conn:
+                await jobs.requeue(conn, job.job_id)
         await _push(state, job)
 
 
 async def _push(state: WorkerState, job: Job) -> None:
-    arq_id = await queue.push(state.pool, job.job_id, job.priority, state.queue)
+    arq_id = await queue.next_id(state.pool, job.job_id)
     async with state.store.transaction() as conn:
         await jobs.set_queue_id(conn, job.job_id, arq_id)
+    await queue.push(state.pool, arq_id, job.job_id, job.priority, state.queue)
 
 
 async def detect_stalls(state: WorkerState) -> None:
@@ -120,11 +123,13 @@ async def reconcile(state: WorkerState) -> None:
             conn, statuses=[JobStatus.QUEUED.value, JobStatus.ACTIVE.value], limit=5000
         )
     now = utcnow()
+    # A row younger than this may still be on its way to Redis (an enqueue in progress).
+    grace = timedelta(seconds=2 * state.settings.reconcile_interval)
     for job in live:
         if await state.pool.exists(keys.heartbeat(job.job_id)):
             continue
         where = await queue.state(state.pool, job.queue_job_id, job.job_id, state.queue)
-        if where == "missing" and (job.created_at is None or now - job.created_at > GRACE):
+        if where == "missing" and (job.created_at is None or now - job.created_at > grace):
             log.warning(
                 "job %s is %s in the store but unknown to Redis: queued again",
                 job.job_id,
@@ -134,26 +139,33 @@ async def reconcile(state: WorkerState) -> None:
                 await jobs.requeue(conn, job.job_id)
             await _push(state, job)
         elif where == "finished":
-            await _fail_from_result(state, job)
+            await _finished_without_end(state, job)
 
 
-async def _fail_from_result(state: WorkerState, job: Job) -> None:
-    """arq finished the run without the job recording an end: e.g. max retries exceeded."""
+async def _finished_without_end(state: WorkerState, job: Job) -> None:
+    """arq finished the run but the store has no end for the job.
+
+    A failed run that never reached the job function (arq's "max retries exceeded", an
+    expired job) fails the job with arq's reason; any other run is pushed again: a job is
+    never dropped because one attempt could not record itself.
+    """
     assert job.queue_job_id is not None
     raw = await state.pool.get(keys.arq_result(job.queue_job_id))
-    reason = "the queue ended the job without running it"
+    info = None
     if raw:
-        try:
-            from arq.jobs import deserialize_result
+        from arq.jobs import deserialize_result
 
+        with contextlib.suppress(Exception):
             info = deserialize_result(raw)
-            if not info.success:
-                reason = f"the queue failed the job: {info.result}"
-            elif job.status == JobStatus.QUEUED:
-                return  # a retry waiting to be pushed, or a push in flight
-        except Exception:  # an unreadable result is still a finished run
-            pass
-    error = reason
+    if info is None or info.success or isinstance(info.result, asyncio.CancelledError):
+        log.warning(
+            "job %s: its last run ended without an outcome in the store; queued again", job.job_id
+        )
+        async with state.store.transaction() as conn:
+            await jobs.requeue(conn, job.job_id)
+        await _push(state, job)
+        return
+    error = f"the queue failed the job: {info.result}"
     async with state.store.transaction() as conn:
         done, total = await tasks.item_counts(conn, job.task_id)
         ended = await jobs.finish(

@@ -43,10 +43,23 @@ def fast(settings: Settings, redis_server: EmbeddedRedis) -> Settings:
 
 def env_of(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DFO_")}
-    for name in ("home", "database_url", "redis_url", "queue", "heartbeat_interval",
-                 "stall_timeout", "reconcile_interval", "retry_backoff", "retry_backoff_max",
-                 "poll_delay", "shutdown_grace", "connect_retries", "connect_retry_delay",
-                 "job_timeout", "max_tries"):
+    for name in (
+        "home",
+        "database_url",
+        "redis_url",
+        "queue",
+        "heartbeat_interval",
+        "stall_timeout",
+        "reconcile_interval",
+        "retry_backoff",
+        "retry_backoff_max",
+        "poll_delay",
+        "shutdown_grace",
+        "connect_retries",
+        "connect_retry_delay",
+        "job_timeout",
+        "max_tries",
+    ):
         value = getattr(settings, name)
         if value is not None:
             env[f"DFO_{name.upper()}"] = str(value)
@@ -70,6 +83,9 @@ class WorkerProcess:
         return self.log.read_text(errors="replace")
 
 
+Spawn = Callable[..., WorkerProcess]
+
+
 @pytest.fixture
 def spawn_worker(fast: Settings, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
@@ -79,7 +95,9 @@ def spawn_worker(fast: Settings, tmp_path: Path) -> Iterator[Callable[..., Worke
         handle = open(log, "wb")  # noqa: SIM115 - closed by the child's end
         process = subprocess.Popen(
             [sys.executable, "-m", "dfo", "worker", *args],
-            env=env_of(settings or fast), stdout=handle, stderr=subprocess.STDOUT,
+            env=env_of(settings or fast),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         handle.close()
@@ -101,12 +119,20 @@ async def client(store: Store, fast: Settings) -> AsyncIterator[Client]:
     await opened.close()
 
 
-async def seed(store: Store, *, count: int = 1, items: int = 3, agent: str = "demo",
-               config: dict[str, object] | None = None, code: str = "TP") -> list[str]:
+async def seed(
+    store: Store,
+    *,
+    count: int = 1,
+    items: int = 3,
+    agent: str = "demo",
+    config: dict[str, object] | None = None,
+    code: str = "TP",
+) -> list[str]:
     """A project `code` with `count` tasks of `items` items, all assigned to `agent`."""
     async with store.transaction() as conn:
         project = await projects.find_project(conn, code) or await projects.add_project(
-            conn, code, "Test project")
+            conn, code, "Test project"
+        )
         if await agents.find_agent(conn, agent) is None:
             await agents.add_agent(conn, agent, "demo", config or {"delay": 0})
         runner = await agents.get_agent(conn, agent)
@@ -114,26 +140,31 @@ async def seed(store: Store, *, count: int = 1, items: int = 3, agent: str = "de
         codes = []
         for n in range(start + 1, start + count + 1):
             await tasks.add_task(
-                conn, code=f"{code}-{n}", project_id=project.id, title=f"Task number {n}",
-                agent_id=runner.id, items=[f"item {m}" for m in range(1, items + 1)],
+                conn,
+                code=f"{code}-{n}",
+                project_id=project.id,
+                title=f"Task number {n}",
+                agent_id=runner.id,
+                items=[f"item {m}" for m in range(1, items + 1)],
             )
             codes.append(f"{code}-{n}")
     return codes
 
 
-async def collect(client: Client, job_id: str, timeout: float = 30) -> list[Event]:
+async def collect(client: Client, job_id: str, within: float = 30) -> list[Event]:
     """Every event of the job until it ends."""
     events: list[Event] = []
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         async for event in client.watch([job_id]):
             events.append(event)
     return events
 
 
-async def until(client: Client, job_id: str, predicate: Callable[[Event], bool],
-                timeout: float = 30) -> Event:
+async def until(
+    client: Client, job_id: str, predicate: Callable[[Event], bool], within: float = 30
+) -> Event:
     """The first event of the job that satisfies `predicate`."""
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         async for event in client.watch([job_id], until_done=False):
             if predicate(event):
                 return event

@@ -1,0 +1,38 @@
+"""A TCP proxy run as its own process: kill it to cut the database off, start it to restore.
+
+python -m tests.support.proxy LISTEN_PORT TARGET_HOST TARGET_PORT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError, OSError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    with contextlib.suppress(Exception):
+        writer.close()
+
+
+async def main(listen: int, host: str, port: int) -> None:
+    async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            server_r, server_w = await asyncio.open_connection(host, port)
+        except OSError:
+            client_w.close()
+            return
+        await asyncio.gather(_pipe(client_r, server_w), _pipe(server_r, client_w))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", listen, reuse_address=True)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]), sys.argv[2], int(sys.argv[3])))
