@@ -44,14 +44,7 @@ test: venv mariadb lint
 	$(BIN)/pytest
 
 demo: venv
-	@rm -rf $(DEMO_HOME)
-	DFO_HOME=$(DEMO_HOME) $(BIN)/dfo import examples/shop.yaml
-	DFO_HOME=$(DEMO_HOME) $(BIN)/dfo health
-	DFO_HOME=$(DEMO_HOME) $(BIN)/dfo project show SHOP
-	DFO_HOME=$(DEMO_HOME) $(BIN)/dfo blockers SHOP-306
-	DFO_HOME=$(DEMO_HOME) $(BIN)/dfo memories SHOP-202
-	DFO_HOME=$(DEMO_HOME) $(BIN)/dfo memories --search 'C++ (bob@example.com'
-	DFO_HOME=$(DEMO_HOME) $(BIN)/dfo down
+	DFO=$(BIN)/dfo PYTHON=$(BIN)/python examples/demo.sh $(DEMO_HOME)
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .mypy_cache .ruff_cache .pytest_cache

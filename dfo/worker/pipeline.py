@@ -248,19 +248,25 @@ async def _end_blocked(state: WorkerState, run: JobRun, blockers: list[Dependenc
         )
         if ended:
             await tasks.set_state(conn, run.job.task_id, status=TaskStatus.BLOCKED.value)
-    if ended:
-        log.info("job blocked by %s", ", ".join(codes))
-        await run.emit(
-            EventType.BLOCKED,
-            status=JobStatus.BLOCKED.value,
-            phase="validation",
-            progress=20,
-            message=error,
-            blockers=result["blockers"],
-            result=result,
-        )
-    else:
+    if not ended:
         await _lost_race(state, run)
+        return
+    log.info("job blocked by %s", ", ".join(codes))
+    await run.emit(
+        EventType.BLOCKED,
+        status=JobStatus.BLOCKED.value,
+        phase="validation",
+        progress=20,
+        message=error,
+        blockers=result["blockers"],
+        result=result,
+    )
+    # A blocker may have completed while this job was deciding; that blocker's own release
+    # check ran before this job was `blocked`, so look again now (no lost wake-up).
+    async with state.store.read() as conn:
+        remaining = (await tasks.dependencies(conn, run.job.task_id)).blockers
+    if not remaining:
+        await _enqueue_again(state, run, run.job, "its blockers completed meanwhile")
 
 
 async def _end_cancelled(state: WorkerState, job: Job, run: JobRun | None = None) -> None:
@@ -313,21 +319,21 @@ async def _release_dependents(state: WorkerState, run: JobRun) -> None:
             remaining = (await tasks.dependencies(conn, task.id)).blockers
         if last is None or last.status != JobStatus.BLOCKED or remaining:
             continue
-        released = await enqueue(
-            state.store,
-            state.pool,
-            state.bus,
-            state.settings,
-            code,
-            agent=last.agent_name,
-            priority=last.priority,
-            request_id=run.job.request_id,
-            requested_by=f"dfo:auto-unblock ({run.job.task_code} completed)",
-        )
-        log.info(
-            "released %s (job %s): its blocker %s completed",
-            code,
-            released.job_id,
-            run.job.task_code,
-        )
-        await run.log(f"released {code}: job {released.job_id}")
+        await _enqueue_again(state, run, last, f"{run.job.task_code} completed")
+
+
+async def _enqueue_again(state: WorkerState, run: JobRun, blocked: Job, why: str) -> None:
+    released = await enqueue(
+        state.store,
+        state.pool,
+        state.bus,
+        state.settings,
+        blocked.task_code,
+        agent=blocked.agent_name,
+        priority=blocked.priority,
+        request_id=run.job.request_id,
+        requested_by=f"dfo:auto-unblock ({why})",
+    )
+    if not released.existing:
+        log.info("released %s (job %s): %s", blocked.task_code, released.job_id, why)
+        await run.log(f"released {blocked.task_code}: job {released.job_id} ({why})")
