@@ -220,3 +220,40 @@ async def test_database_down_at_start_then_dying_mid_job(
         proxy.wait()
         if proxy.stdout:
             proxy.stdout.close()
+
+
+async def test_max_retries_exceeded_in_arq_fails_the_job_in_the_store(
+    store: Store, client: Client, spawn_worker: Spawn, fast: Settings
+) -> None:
+    from arq.jobs import serialize_result
+    from arq.worker import JobExecutionFailed
+
+    [code] = await seed(store, items=1)
+    queued = await client.enqueue(code)
+    job = await client.snapshot(queued.job_id)
+    assert job.queue_job_id
+    # What arq leaves when it gives up on a job without calling the function.
+    raw = serialize_result(
+        "run_agent_job",
+        (queued.job_id,),
+        {},
+        6,
+        0,
+        False,
+        JobExecutionFailed("max 5 retries exceeded"),
+        0,
+        0,
+        "ref",
+        fast.queue,
+        job_id=job.queue_job_id,
+    )
+    assert raw is not None
+    await client.pool.set(keys.arq_result(job.queue_job_id), raw)
+    await client.pool.zrem(fast.queue, job.queue_job_id)
+    await client.pool.delete(keys.arq_job(job.queue_job_id))
+    spawn_worker()
+    events = await collect(client, queued.job_id)
+    assert events[-1].type == EventType.FAILED
+    assert "max 5 retries exceeded" in events[-1].message
+    failed = await client.snapshot(queued.job_id)
+    assert failed.status == "failed" and not failed.live

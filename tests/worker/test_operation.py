@@ -42,7 +42,10 @@ async def test_log_lines_are_json_with_the_job_context(
     assert about_job, lines
     for line in about_job:
         assert (line["request_id"], line["requested_by"], line["project"]) == (
-            "trace-7", "ci-bot", "TP")
+            "trace-7",
+            "ci-bot",
+            "TP",
+        )
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -52,7 +55,10 @@ async def test_processes_launcher_prefixes_forwards_signals_and_stops_all(
     codes = await seed(store, count=4, items=1)
     launcher = subprocess.Popen(
         [sys.executable, "-m", "dfo", "worker", "--processes", "2", "--concurrency", "1"],
-        env=env_of(fast), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env_of(fast),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         for code in codes:
@@ -72,7 +78,9 @@ async def test_processes_launcher_prefixes_forwards_signals_and_stops_all(
     launcher = subprocess.Popen(
         [sys.executable, "-m", "dfo", "worker", "--processes", "2"],
         env={**env_of(fast), "DFO_REDIS_URL": "redis://127.0.0.1:1/0", "DFO_CONNECT_RETRIES": "1"},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     output, _ = launcher.communicate(timeout=60)
     assert launcher.returncode == 6, output
@@ -84,14 +92,23 @@ def test_example_project_runs_to_the_end_on_the_embedded_services(tmp_path: Path
     env = {k: v for k, v in os.environ.items() if not k.startswith("DFO_")}
     env.update(DFO_HOME=str(tmp_path / "home"), DFO_POLL_DELAY="0.05")
     dfo = [sys.executable, "-m", "dfo"]
-    subprocess.run([*dfo, "import", str(ROOT / "examples" / "shop.yaml")], env=env, check=True,
-                   capture_output=True)
-    worker = subprocess.Popen([*dfo, "worker"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+    subprocess.run(
+        [*dfo, "import", str(ROOT / "examples" / "shop.yaml")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    worker = subprocess.Popen(
+        [*dfo, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     try:
         script = subprocess.run(
-            [sys.executable, str(ROOT / "examples" / "run_project.py"), "SHOP"], env=env,
-            capture_output=True, text=True, timeout=300, check=False,
+            [sys.executable, str(ROOT / "examples" / "run_project.py"), "SHOP"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         assert script.returncode == 0, script.stdout + script.stderr
         assert script.stdout.strip().endswith("all tasks completed")
@@ -103,8 +120,9 @@ def test_example_project_runs_to_the_end_on_the_embedded_services(tmp_path: Path
     assert worker.returncode == 0
 
 
-async def test_items_progress_is_kept_on_the_task(store: Store, client: Client,
-                                                  spawn_worker: Spawn) -> None:
+async def test_items_progress_is_kept_on_the_task(
+    store: Store, client: Client, spawn_worker: Spawn
+) -> None:
     [code] = await seed(store, items=4)
     spawn_worker()
     await collect(client, (await client.enqueue(code)).job_id)
