@@ -2,7 +2,7 @@
 
 Config: `delay` (seconds per item, 0 allowed), `fail_rate` (0..1: chance that an attempt fails
 with a transient error before its first item), `fail_times` (the first N attempts of a job fail:
-a deterministic way to show retries).
+a deterministic way to show retries), `memory` (true: leave a memory about the run).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class DemoAgent:
     fail_rate: float = 0.0
     fail_times: int = 0
     attempt: int = 1
+    memory: bool = False
 
     @classmethod
     def from_config(cls, name: str, config: dict[str, object], *, attempt: int = 1) -> DemoAgent:
@@ -38,7 +39,7 @@ class DemoAgent:
             raise InvalidInput(
                 f"agent {name}: need delay >= 0, 0 <= fail_rate <= 1, fail_times >= 0"
             )
-        return cls(name, delay, fail_rate, fail_times, attempt)
+        return cls(name, delay, fail_rate, fail_times, attempt, bool(config.get("memory", False)))
 
     async def run(self, context: TaskContext, sink: AgentSink) -> None:
         await sink.log(
@@ -52,3 +53,9 @@ class DemoAgent:
             await sink.item_done(item.id, f"done by demo agent {self.name}")
         if not pending:
             await sink.log("nothing pending")
+        if self.memory:
+            await sink.memory(
+                f"demo agent {self.name} completed {len(pending)} items of {context.task.code}",
+                f"{context.task.code} demo run",
+                0.3,
+            )

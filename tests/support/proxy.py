@@ -10,23 +10,27 @@ import contextlib
 import sys
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float = 0.0
+) -> None:
     with contextlib.suppress(ConnectionError, OSError):
         while data := await reader.read(65536):
+            if delay:
+                await asyncio.sleep(delay)
             writer.write(data)
             await writer.drain()
     with contextlib.suppress(Exception):
         writer.close()
 
 
-async def main(listen: int, host: str, port: int) -> None:
+async def main(listen: int, host: str, port: int, delay: float) -> None:
     async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:
             server_r, server_w = await asyncio.open_connection(host, port)
         except OSError:
             client_w.close()
             return
-        await asyncio.gather(_pipe(client_r, server_w), _pipe(server_r, client_w))
+        await asyncio.gather(_pipe(client_r, server_w, delay), _pipe(server_r, client_w))
 
     server = await asyncio.start_server(handle, "127.0.0.1", listen, reuse_address=True)
     print("ready", flush=True)
@@ -35,4 +39,5 @@ async def main(listen: int, host: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), sys.argv[2], int(sys.argv[3])))
+    delay_ms = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    asyncio.run(main(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), delay_ms / 1000))

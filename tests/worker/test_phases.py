@@ -1,25 +1,31 @@
-"""SIGKILL and cancel while a job is inside the context or the validation phase.
+"""SIGKILL and cancel while a job is inside the context, validation or finalization phase.
 
 Those phases take milliseconds, so the tests hold the job there with real MariaDB locks: a
-`LOCK TABLES memories WRITE` stops the context phase at its memory search, a row lock on the
-task (shared) stops validation at its status update. (SQLite has no such fine-grained locks; the
-execution phase is covered on both backends in test_chaos.py.)
+`LOCK TABLES memories WRITE` stops the context phase at its memory search, a shared lock on the
+task row stops validation at its status update, and an exclusive one (taken while the worker's
+database round trips are slowed by a proxy) stops finalization at its task update. SQLite has no
+such fine-grained locks; the execution phase is covered on both backends in test_chaos.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo import keys
 from dfo.client import Client
 from dfo.events import Event, EventType
+from dfo.settings import Settings
 from dfo.store import Store, tasks
+from tests.support import mariadb
 from tests.worker.conftest import Spawn, assert_gap_free, collect, seed, until
 
 pytestmark = pytest.mark.parametrize("backend", ["mariadb"])
@@ -95,3 +101,91 @@ async def test_cancel_inside_a_phase(
     async with store.read() as conn:
         task = await tasks.get_task(conn, code)
     assert task.status == "pending" and task.items_completed == 0
+
+
+@asynccontextmanager
+async def slow_database(
+    fast: Settings, server: mariadb.MariaDB, delay_ms: int
+) -> AsyncIterator[Settings]:
+    """Settings whose database connections go through a proxy adding `delay_ms` per request."""
+    port = mariadb.free_port()
+    proxy = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.support.proxy",
+            str(port),
+            "127.0.0.1",
+            str(server.port),
+            str(delay_ms),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert proxy.stdout is not None and proxy.stdout.readline().strip() == b"ready"
+        database = fast.effective_database_url.rsplit("/", 1)[1]
+        yield fast.model_copy(update={"database_url": server.url(database, port=port)})
+    finally:
+        proxy.kill()
+        proxy.wait()
+        if proxy.stdout:
+            proxy.stdout.close()
+
+
+async def hold_in_finalization(
+    store: Store, client: Client, job_id: str, code: str, conn: AsyncConnection
+) -> None:
+    """Take the task row (X) once the job entered finalization, before its task update.
+
+    The worker's database is slow (a delaying proxy), so between the `finalization` event and
+    the task update there are several slow round trips; the row then shows the job blocked there.
+    """
+    await until(client, job_id, lambda e: e.phase == "finalization")
+    await conn.execute(text("SELECT title FROM tasks WHERE code = :c FOR UPDATE"), {"c": code})
+    async with store.read() as check:
+        task = await tasks.get_task(check, code)
+    assert task.status != "completed", "the job finished before the lock: proxy too fast"
+
+
+@pytest.mark.parametrize("action", ["sigkill", "cancel"])
+async def test_sigkill_and_cancel_inside_finalization(
+    store: Store,
+    client: Client,
+    spawn_worker: Spawn,
+    fast: Settings,
+    mariadb_server: mariadb.MariaDB,
+    action: str,
+) -> None:
+    [code] = await seed(store, items=2)
+    queued = await client.enqueue(code)
+    async with slow_database(fast, mariadb_server, 40) as slow:
+        async with store.engine.connect() as conn:
+            transaction = await conn.begin()
+            first = spawn_worker(settings=slow)
+            await hold_in_finalization(store, client, queued.job_id, code, conn)
+            if action == "sigkill":
+                first.signal(signal.SIGKILL)
+                first.wait()
+            else:
+                await client.cancel(queued.job_id, reason="cancel in finalization")
+                arq_id = (await client.snapshot(queued.job_id)).queue_job_id
+                async with asyncio.timeout(10):
+                    while await client.pool.zscore(keys.ARQ_ABORT, arq_id or "") is not None:
+                        await asyncio.sleep(0.02)
+            await transaction.rollback()
+        if action == "cancel":  # the slow worker records the cancel through the proxy
+            events = await collect(client, queued.job_id)
+    if action == "sigkill":
+        spawn_worker()
+        events = await collect(client, queued.job_id)
+    assert_gap_free(events)
+    ends = [e.type for e in events if e.terminal]
+    async with store.read() as conn2:
+        task = await tasks.get_task(conn2, code)
+    if action == "sigkill":
+        assert ends == [EventType.COMPLETED]
+        assert [e.attempt for e in events if e.type == EventType.STARTED] == [1, 2]
+        assert task.status == "completed"
+    else:
+        assert ends == [EventType.CANCELLED]
+        assert task.status == "pending" and task.items_completed == 2  # done items stay done

@@ -216,3 +216,39 @@ async def test_high_priority_starts_before_waiting_normal_jobs(
     before = [j for j in normals if j.started_at is not None and j.started_at < started_high]
     assert len(before) <= 1  # at most the job already running when the worker started
     assert utcnow() >= started_high
+
+
+async def test_invalid_agent_config_fails_without_retrying(
+    store: Store, client: Client, spawn_worker: Spawn
+) -> None:
+    [code] = await seed(store, agent="bad", config={"delay": "slow"})
+    spawn_worker()
+    queued = await client.enqueue(code)
+    events = await collect(client, queued.job_id)
+    assert events[-1].type == EventType.FAILED and "must be numbers" in events[-1].message
+    assert not any(e.type == EventType.RETRYING for e in events)
+
+
+async def test_agent_timeout_fails_the_job_without_retrying(
+    store: Store, client: Client, spawn_worker: Spawn
+) -> None:
+    [code] = await seed(store, items=5, agent="sleepy", config={"delay": 1, "timeout": 0.3})
+    spawn_worker()
+    queued = await client.enqueue(code)
+    events = await collect(client, queued.job_id)
+    assert events[-1].type == EventType.FAILED and "timed out after 0.3 s" in events[-1].message
+    assert not any(e.type == EventType.RETRYING for e in events)
+
+
+async def test_memories_an_agent_leaves_are_stored(
+    store: Store, client: Client, spawn_worker: Spawn
+) -> None:
+    from dfo.store import memories
+
+    [code] = await seed(store, items=2, agent="noter", config={"delay": 0, "memory": True})
+    spawn_worker()
+    await collect(client, (await client.enqueue(code)).job_id)
+    async with store.read() as conn:
+        task = await tasks.get_task(conn, code)
+        left = await memories.for_task(conn, task.id)
+    assert [m.content for m in left] == [f"demo agent noter completed 2 items of {code}"]

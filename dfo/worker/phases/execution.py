@@ -6,7 +6,10 @@ starts from the items still pending. Progress is the share of the task's items d
 
 from __future__ import annotations
 
+import asyncio
+
 from dfo import agents as agent_kinds
+from dfo.errors import DfoError, InvalidInput
 from dfo.events import EventType
 from dfo.models import Agent, TaskContext
 from dfo.store import memories, tasks
@@ -78,6 +81,7 @@ class Sink:
 
 async def run(job: JobRun, context: TaskContext, agent: Agent, attempt: int) -> Sink:
     runner = agent_kinds.build(agent, attempt=attempt)
+    limit = _timeout(agent)
     sink = Sink(job, context)
     await job.emit(
         EventType.PROGRESS,
@@ -85,5 +89,30 @@ async def run(job: JobRun, context: TaskContext, agent: Agent, attempt: int) -> 
         progress=sink.percent(),
         message=f"agent {agent.name} ({agent.kind}) on {len(context.items_pending)} pending items",
     )
-    await runner.run(context, sink)
+    try:
+        async with asyncio.timeout(limit):
+            await runner.run(context, sink)
+    except TimeoutError:
+        if limit is None:
+            raise
+        # A timeout is final: the agent had its time (not retried, unlike a transient error).
+        raise AgentTimeout(f"agent {agent.name} timed out after {limit:g} s") from None
     return sink
+
+
+def _timeout(agent: Agent) -> float | None:
+    """The agent's own `timeout` (seconds) from its config, if any."""
+    raw = agent.config.get("timeout")
+    if raw is None:
+        return None
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise InvalidInput(f"agent {agent.name}: timeout must be a number of seconds") from None
+    if value <= 0:
+        raise InvalidInput(f"agent {agent.name}: timeout must be positive")
+    return value
+
+
+class AgentTimeout(DfoError):
+    pass
