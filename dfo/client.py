@@ -88,6 +88,15 @@ class Client:
             requested_by=requested_by,
         )
 
+    async def resolve(self, ref: str) -> Job:
+        """A job by id or unambiguous id prefix (what `dfo jobs` shows)."""
+        async with self.store.read() as conn:
+            return await jobs.resolve(conn, ref)
+
+    async def history(self, job_id: str) -> list[Event]:
+        """The job's events so far (empty once its replay log expired)."""
+        return await self.bus.history(job_id)
+
     async def snapshot(self, job_id: str) -> Job:
         async with self.store.read() as conn:
             return await jobs.get(conn, job_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dfo import __version__
-from dfo.cli import admin, agents, data, projects, tasks, worker
+from dfo.cli import admin, agents, data, jobs, projects, tasks, worker
 
 app = typer.Typer(
     name="dfo",
@@ -26,6 +26,13 @@ app.command("memories")(data.memories_)
 app.command("health")(admin.health)
 app.command("down")(admin.down)
 app.command("worker")(worker.worker)
+app.command("enqueue")(jobs.enqueue)
+app.command("watch")(jobs.watch)
+app.command("jobs")(jobs.jobs_)
+app.command("job")(jobs.job)
+app.command("cancel")(jobs.cancel)
+app.command("retry")(jobs.retry)
+app.command("events")(jobs.events)
 
 
 def _version(value: bool) -> None:

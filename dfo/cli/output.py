@@ -16,7 +16,8 @@ from rich.text import Text
 
 from dfo.text import clean, one_line
 
-stdout = Console(highlight=False, soft_wrap=False)
+# Piped output is data: no wrapping at 80 columns (a terminal keeps its own width).
+stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 250)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Row, Select, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dfo.errors import NotFound
+from dfo.errors import InvalidInput, NotFound
 from dfo.models import LIVE_JOB_STATUSES, Job, JobStatus
 from dfo.store.schema import agent_jobs, projects, utcnow
 
@@ -161,6 +161,7 @@ async def finish(
     error: str | None = None,
     execution_time_ms: int | None = None,
     progress: int | None = None,
+    phase: str | None = None,
 ) -> bool:
     """End a live job. Only `cancelled` may end a job whose cancel was requested; with
     `worker_id`, only the worker that owns the job may end it."""
@@ -179,6 +180,8 @@ async def finish(
     }
     if progress is not None:
         values["progress"] = progress
+    if phase is not None:
+        values["phase"] = phase
     outcome = await conn.execute(update(agent_jobs).where(and_(*conditions)).values(**values))
     return outcome.rowcount == 1
 
@@ -221,3 +224,21 @@ async def set_queue_id(conn: AsyncConnection, job_id: str, arq_id: str) -> None:
     await conn.execute(
         update(agent_jobs).where(agent_jobs.c.job_id == job_id).values(queue_job_id=arq_id)
     )
+
+
+async def resolve(conn: AsyncConnection, ref: str) -> Job:
+    """A job by its id or an unambiguous prefix of it (at least 6 characters)."""
+    ref = ref.strip().lower()
+    if not ref or not all(c in "0123456789abcdef" for c in ref):
+        raise InvalidInput(f"invalid job id {ref!r}: expected the hex id `dfo jobs` shows")
+    exact = await find(conn, ref)
+    if exact is not None:
+        return exact
+    if len(ref) < 6:
+        raise NotFound(f"unknown job {ref} (give at least 6 characters of its id)")
+    rows = (await conn.execute(_select().where(agent_jobs.c.job_id.like(f"{ref}%")).limit(2))).all()
+    if not rows:
+        raise NotFound(f"unknown job {ref}")
+    if len(rows) > 1:
+        raise InvalidInput(f"job id prefix {ref} is ambiguous: give more characters")
+    return _job(rows[0])

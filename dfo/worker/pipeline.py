@@ -245,6 +245,7 @@ async def _end_blocked(state: WorkerState, run: JobRun, blockers: list[Dependenc
             error=error,
             execution_time_ms=result["execution_time_ms"],
             progress=20,
+            phase="validation",
         )
         if ended:
             await tasks.set_state(conn, run.job.task_id, status=TaskStatus.BLOCKED.value)

@@ -57,6 +57,7 @@ async def run(job: JobRun) -> dict[str, Any] | None:
                 result=result,
                 execution_time_ms=result["execution_time_ms"],
                 progress=100,
+                phase=PHASE,
             ):
                 raise LostRace
     except LostRace:
