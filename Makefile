@@ -44,7 +44,7 @@ test: venv mariadb lint
 	$(BIN)/pytest
 
 demo: venv
-	DFO=$(BIN)/dfo PYTHON=$(BIN)/python examples/demo.sh $(DEMO_HOME)
+	DFO_HOME=$(DEMO_HOME) $(BIN)/dfo demo; status=$$?; DFO_HOME=$(DEMO_HOME) $(BIN)/dfo down >/dev/null; exit $$status
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .mypy_cache .ruff_cache .pytest_cache

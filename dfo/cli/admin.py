@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Annotated
 
 import typer
@@ -63,20 +64,44 @@ def health(json_: JsonOpt = False) -> None:
         raise typer.Exit(int(ExitCode.UNAVAILABLE))
 
 
+def _stop_up(settings: Settings) -> bool:
+    """Stop a running `dfo up` (it stops its worker); False when none runs."""
+    import signal
+    import time
+
+    from dfo.services.redis_server import process_alive
+
+    marker = settings.home / "up.pid"
+    try:
+        pid = int(marker.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    if not process_alive(pid):
+        marker.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + settings.shutdown_grace + 10
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return True
+
+
 def down(json_: JsonOpt = False) -> None:
-    """Stop the embedded Redis that dfo started (queued jobs are kept on disk)."""
+    """Stop what `dfo up` started and the embedded Redis (queued jobs are kept on disk)."""
 
     async def go(settings: Settings) -> dict[str, object]:
+        doc: dict[str, object] = {"up_stopped": await asyncio.to_thread(_stop_up, settings)}
         if not settings.embedded_redis:
-            return {"stopped": False, "reason": "DFO_REDIS_URL is set: Redis is not dfo's to stop"}
+            doc.update(stopped=False, reason="DFO_REDIS_URL is set: Redis is not dfo's to stop")
+            return doc
         server = redis_client.embedded(settings)
-        stopped = await asyncio.to_thread(server.stop)
-        return {"stopped": stopped, "socket": str(server.socket_path)}
+        doc.update(stopped=await asyncio.to_thread(server.stop), socket=str(server.socket_path))
+        return doc
 
     doc = run(go)
     if json_:
         output.emit_json(doc)
     elif doc["stopped"]:
-        output.line("stopped the embedded Redis")
+        output.line("stopped the embedded Redis" + (" and dfo up" if doc["up_stopped"] else ""))
     else:
         output.line(str(doc.get("reason", "the embedded Redis was not running")))

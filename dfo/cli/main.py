@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dfo import __version__
-from dfo.cli import admin, agents, data, jobs, projects, tasks, worker
+from dfo.cli import admin, agents, data, demo, jobs, projects, tasks, up, worker
 
 app = typer.Typer(
     name="dfo",
@@ -33,6 +33,8 @@ app.command("job")(jobs.job)
 app.command("cancel")(jobs.cancel)
 app.command("retry")(jobs.retry)
 app.command("events")(jobs.events)
+app.command("demo")(demo.demo)
+app.command("up")(up.up)
 
 
 def _version(value: bool) -> None:
