@@ -8,14 +8,11 @@ from typing import Annotated
 
 import typer
 
-from dfo import health as health_checks
 from dfo.cli import output
 from dfo.cli.runtime import run
 from dfo.errors import ExitCode
 from dfo.redact import mask_url
-from dfo.services import redis_client
 from dfo.settings import Settings
-from dfo.store import Store, migrations
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
@@ -27,6 +24,8 @@ def upgrade(json_: JsonOpt = False) -> None:
     """Apply pending schema migrations (safe to run again; one migrator at a time)."""
 
     async def go(settings: Settings) -> None:
+        from dfo.store import Store, migrations
+
         store = await Store.open(settings, check_schema=False)
         try:
             applied = await migrations.upgrade(store.engine, store.dialect)
@@ -48,6 +47,8 @@ def health(json_: JsonOpt = False) -> None:
     """Check the database and Redis (starting the embedded Redis if needed). Exit 6 if down."""
 
     async def go(settings: Settings) -> dict[str, object]:
+        from dfo import health as health_checks
+
         return await health_checks.check(settings)
 
     report = run(go)
@@ -90,6 +91,8 @@ def down(json_: JsonOpt = False) -> None:
     """Stop what `dfo up` started and the embedded Redis (queued jobs are kept on disk)."""
 
     async def go(settings: Settings) -> dict[str, object]:
+        from dfo.services import redis_client
+
         doc: dict[str, object] = {"up_stopped": await asyncio.to_thread(_stop_up, settings)}
         if not settings.embedded_redis:
             doc.update(stopped=False, reason="DFO_REDIS_URL is set: Redis is not dfo's to stop")

@@ -12,7 +12,6 @@ from dfo.cli.runtime import checked, fail, open_store, run
 from dfo.errors import ExitCode
 from dfo.models import AgentKind, parse_agent_name
 from dfo.settings import Settings
-from dfo.store import agents
 
 app = typer.Typer(help="Agents: the executors that work on tasks.", no_args_is_help=True)
 
@@ -39,6 +38,8 @@ def add(
         fail("--config must be a JSON object", ExitCode.USAGE)
 
     async def go(settings: Settings) -> None:
+        from dfo.store import agents
+
         async with open_store(settings) as store, store.transaction() as conn:
             agent = await agents.add_agent(conn, agent_name, kind.value, parsed)
         if json_:
@@ -54,6 +55,8 @@ def list_(json_: JsonOpt = False) -> None:
     """List agents."""
 
     async def go(settings: Settings) -> None:
+        from dfo.store import agents
+
         async with open_store(settings) as store, store.read() as conn:
             rows = await agents.list_agents(conn)
         if json_:
@@ -73,6 +76,8 @@ def show(name: Annotated[str, typer.Argument(help="Agent name.")], json_: JsonOp
     agent_name = checked(parse_agent_name, name)
 
     async def go(settings: Settings) -> None:
+        from dfo.store import agents
+
         async with open_store(settings) as store, store.read() as conn:
             agent = await agents.get_agent(conn, agent_name)
         if json_:

@@ -7,13 +7,11 @@ from typing import Annotated
 
 import typer
 
-from dfo import importer
 from dfo.cli import output
 from dfo.cli.runtime import checked, fail, open_store, run
 from dfo.errors import ExitCode
 from dfo.models import Memory, parse_project_code, parse_task_code
 from dfo.settings import Settings
-from dfo.store import memories, projects, tasks
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
@@ -28,6 +26,8 @@ def import_(
     """
 
     async def go(settings: Settings) -> None:
+        from dfo import importer
+
         document = importer.read_file(file)
         async with open_store(settings) as store, store.transaction() as conn:
             summary = await importer.import_document(conn, document, str(file))
@@ -53,6 +53,8 @@ def blockers(
     code = checked(parse_task_code, task)
 
     async def go(settings: Settings) -> None:
+        from dfo.store import tasks
+
         async with open_store(settings) as store, store.read() as conn:
             found = await tasks.get_task(conn, code)
             deps = await tasks.dependencies(conn, found.id)
@@ -107,6 +109,8 @@ def memories_(
     project_code = checked(parse_project_code, project) if project else None
 
     async def go(settings: Settings) -> None:
+        from dfo.store import memories, projects, tasks
+
         async with open_store(settings) as store, store.read() as conn:
             if code is not None:
                 found = await tasks.get_task(conn, code)

@@ -10,7 +10,6 @@ from dfo.cli import output
 from dfo.cli.runtime import checked, open_store, run
 from dfo.models import parse_project_code
 from dfo.settings import Settings
-from dfo.store import projects, tasks
 
 app = typer.Typer(help="Projects: add, list and show.", no_args_is_help=True)
 
@@ -30,6 +29,8 @@ def add(
     code = checked(parse_project_code, code)
 
     async def go(settings: Settings) -> None:
+        from dfo.store import projects
+
         async with open_store(settings) as store, store.transaction() as conn:
             project = await projects.add_project(conn, code, name, description)
         if json_:
@@ -45,6 +46,8 @@ def list_(json_: JsonOpt = False) -> None:
     """List projects with their task counts."""
 
     async def go(settings: Settings) -> None:
+        from dfo.store import projects
+
         async with open_store(settings) as store, store.read() as conn:
             rows = await projects.list_projects(conn)
         if json_:
@@ -66,6 +69,8 @@ def show(
     code = checked(parse_project_code, code)
 
     async def go(settings: Settings) -> None:
+        from dfo.store import projects, tasks
+
         async with open_store(settings) as store, store.read() as conn:
             project = await projects.get_project(conn, code)
             names = await projects.project_names(conn, project.id)

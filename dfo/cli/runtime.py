@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -15,7 +15,9 @@ from dfo.cli import output
 from dfo.errors import DfoError, ExitCode, ImportFileError
 from dfo.redact import scrub
 from dfo.settings import Settings
-from dfo.store import Store
+
+if TYPE_CHECKING:
+    from dfo.store import Store
 
 T = TypeVar("T")
 
@@ -65,6 +67,8 @@ def run(make: Callable[[Settings], Coroutine[Any, Any, T]], *, configure_logging
 
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[Store]:
+    from dfo.store import Store
+
     store = await Store.open(settings)
     try:
         yield store

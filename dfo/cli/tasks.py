@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo.cli import output
 from dfo.cli.runtime import checked, fail, open_store, run
@@ -21,7 +20,9 @@ from dfo.models import (
     project_of,
 )
 from dfo.settings import Settings
-from dfo.store import agents, projects, tasks
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 app = typer.Typer(
     help="Tasks: add, list, show, and dependencies between them.", no_args_is_help=True
@@ -55,6 +56,8 @@ def add(
         fail("the task title is empty", ExitCode.USAGE)
 
     async def go(settings: Settings) -> None:
+        from dfo.store import agents, projects, tasks
+
         async with open_store(settings) as store:
             async with store.transaction() as conn:
                 proj = await projects.get_project(conn, project_code)
@@ -112,6 +115,8 @@ def list_(
     project_code = checked(parse_project_code, project) if project else None
 
     async def go(settings: Settings) -> None:
+        from dfo.store import projects, tasks
+
         async with open_store(settings) as store, store.read() as conn:
             project_id = (
                 (await projects.get_project(conn, project_code)).id if project_code else None
@@ -148,6 +153,8 @@ def show(
     task_code = checked(parse_task_code, code)
 
     async def go(settings: Settings) -> None:
+        from dfo.store import tasks
+
         async with open_store(settings) as store, store.read() as conn:
             task = await tasks.get_task(conn, task_code)
             items = await tasks.list_items(conn, task.id)
@@ -222,6 +229,8 @@ def depend(
     target_code = checked(parse_task_code, blocks or relates or "")
 
     async def go(settings: Settings) -> None:
+        from dfo.store import tasks
+
         async with open_store(settings) as store, store.transaction() as conn:
             src = await tasks.get_task(conn, source_code)
             dst = await tasks.get_task(conn, target_code)
