@@ -21,7 +21,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 @db_app.command("upgrade")
 def upgrade(json_: JsonOpt = False) -> None:
-    """Apply pending schema migrations (safe to run again; one migrator at a time)."""
+    """Apply pending schema migrations (safe to run again; one migrator at a time).
+
+    Example: DFO_DATABASE_URL=mysql+aiomysql://dfo:pw@db/dfo dfo db upgrade
+    """
 
     async def go(settings: Settings) -> None:
         from dfo.store import Store, migrations
@@ -44,7 +47,10 @@ def upgrade(json_: JsonOpt = False) -> None:
 
 
 def health(json_: JsonOpt = False) -> None:
-    """Check the database and Redis (starting the embedded Redis if needed). Exit 6 if down."""
+    """Check the database and Redis (starting the embedded Redis if needed). Exit 6 if down.
+
+    Example: dfo health --json
+    """
 
     async def go(settings: Settings) -> dict[str, object]:
         from dfo import health as health_checks
@@ -88,7 +94,10 @@ def _stop_up(settings: Settings) -> bool:
 
 
 def down(json_: JsonOpt = False) -> None:
-    """Stop what `dfo up` started and the embedded Redis (queued jobs are kept on disk)."""
+    """Stop what `dfo up` started and the embedded Redis (queued jobs are kept on disk).
+
+    Example: dfo down
+    """
 
     async def go(settings: Settings) -> dict[str, object]:
         from dfo.services import redis_client

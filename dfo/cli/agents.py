@@ -28,7 +28,10 @@ def add(
     ] = "{}",
     json_: JsonOpt = False,
 ) -> None:
-    """Register an agent with its kind and JSON configuration."""
+    """Register an agent with its kind and JSON configuration.
+
+    Example: dfo agent add fast --kind demo --config '{"delay": 0.1}'
+    """
     agent_name = checked(parse_agent_name, name)
     try:
         parsed = json.loads(config)
@@ -52,7 +55,10 @@ def add(
 
 @app.command("list")
 def list_(json_: JsonOpt = False) -> None:
-    """List agents."""
+    """List agents.
+
+    Example: dfo agent list
+    """
 
     async def go(settings: Settings) -> None:
         from dfo.store import agents
@@ -72,7 +78,10 @@ def list_(json_: JsonOpt = False) -> None:
 
 @app.command("show")
 def show(name: Annotated[str, typer.Argument(help="Agent name.")], json_: JsonOpt = False) -> None:
-    """Show one agent."""
+    """Show one agent.
+
+    Example: dfo agent show demo --json
+    """
     agent_name = checked(parse_agent_name, name)
 
     async def go(settings: Settings) -> None:

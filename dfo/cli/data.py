@@ -23,6 +23,8 @@ def import_(
     """Import a project with epics, sprints, agents, tasks, items, dependencies and memories.
 
     The file is checked completely before anything is written; re-importing it changes nothing.
+
+    Example: dfo import examples/shop.yaml
     """
 
     async def go(settings: Settings) -> None:
@@ -49,7 +51,10 @@ def blockers(
     task: Annotated[str, typer.Argument(help="Task code, e.g. DFO-12.")],
     json_: JsonOpt = False,
 ) -> None:
-    """List the tasks that must complete before TASK can run."""
+    """List the tasks that must complete before TASK can run.
+
+    Example: dfo blockers SHOP-306 --json
+    """
     code = checked(parse_task_code, task)
 
     async def go(settings: Settings) -> None:
@@ -100,6 +105,8 @@ def memories_(
     """Memories relevant to a task, or matching a full-text search.
 
     Any text is a valid query: it is split into words, so `C++ (bob@example.com` works.
+
+    Example: dfo memories --search "retry policy" --project SHOP
     """
     if task is None and search is None:
         fail("give a TASK, or --search QUERY", ExitCode.USAGE)

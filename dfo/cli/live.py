@@ -97,9 +97,14 @@ class Bars:
             refresh_per_second=8,
         )
         self.rows: dict[str, TaskID] = {}
+        self.ended: set[str] = set()
         self.progress.start()
 
     def event(self, event: Event) -> None:
+        if event.job_id in self.ended and not event.terminal:
+            return  # a log line after the end must not hide the outcome
+        if event.terminal:
+            self.ended.add(event.job_id)
         state = event.status if event.terminal or event.status != "active" else event.phase or ""
         message = one_line(event.message, 60)
         row = self.rows.get(event.job_id)

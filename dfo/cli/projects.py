@@ -25,7 +25,10 @@ def add(
     description: Annotated[str | None, typer.Option(help="What the project is about.")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Create a project."""
+    """Create a project.
+
+    Example: dfo project add SHOP "Checkout rebuild" --description "New checkout"
+    """
     code = checked(parse_project_code, code)
 
     async def go(settings: Settings) -> None:
@@ -43,7 +46,10 @@ def add(
 
 @app.command("list")
 def list_(json_: JsonOpt = False) -> None:
-    """List projects with their task counts."""
+    """List projects with their task counts.
+
+    Example: dfo project list --json
+    """
 
     async def go(settings: Settings) -> None:
         from dfo.store import projects
@@ -65,7 +71,10 @@ def show(
     code: Annotated[str, typer.Argument(help="Project code.")],
     json_: JsonOpt = False,
 ) -> None:
-    """Show a project: epics, sprints and tasks with status and progress."""
+    """Show a project: epics, sprints and tasks with status and progress.
+
+    Example: dfo project show SHOP
+    """
     code = checked(parse_project_code, code)
 
     async def go(settings: Settings) -> None:

@@ -46,7 +46,10 @@ def add(
     priority: Annotated[Priority, typer.Option(help="Task priority.")] = Priority.NORMAL,
     json_: JsonOpt = False,
 ) -> None:
-    """Create a task with its checklist items."""
+    """Create a task with its checklist items.
+
+    Example: dfo task add SHOP "Cart API" -i "Endpoints" -i "Tests" --agent demo
+    """
     project_code = checked(parse_project_code, project)
     task_code = checked(parse_task_code, code) if code else None
     if task_code and project_of(task_code) != project_code:
@@ -111,7 +114,10 @@ def list_(
     status: Annotated[TaskStatus | None, typer.Option(help="Only tasks in this status.")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """List tasks with status and progress."""
+    """List tasks with status and progress.
+
+    Example: dfo task list --project SHOP --status pending
+    """
     project_code = checked(parse_project_code, project) if project else None
 
     async def go(settings: Settings) -> None:
@@ -149,7 +155,10 @@ def show(
     code: Annotated[str, typer.Argument(help="Task code, e.g. DFO-12.")],
     json_: JsonOpt = False,
 ) -> None:
-    """Show a task: items, dependencies, status and progress."""
+    """Show a task: items, dependencies, status and progress.
+
+    Example: dfo task show SHOP-101 --json
+    """
     task_code = checked(parse_task_code, code)
 
     async def go(settings: Settings) -> None:
@@ -221,7 +230,10 @@ def depend(
     ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Add a dependency: `dfo task depend A --blocks B` (B waits for A)."""
+    """Add a dependency: `dfo task depend A --blocks B` (B waits for A).
+
+    Example: dfo task depend SHOP-101 --blocks SHOP-102
+    """
     if (blocks is None) == (relates is None):
         fail("give exactly one of --blocks TASK or --relates TASK", ExitCode.USAGE)
     kind = DependencyType.BLOCKS if blocks else DependencyType.RELATES

@@ -58,9 +58,9 @@ def test_invalid_setting_is_named(dfo: Dfo) -> None:
 
 
 @SQLITE_ONLY
-def test_every_command_has_help(dfo: Dfo) -> None:
+def test_every_command_has_help_with_an_example(dfo: Dfo) -> None:
+    assert "Usage: dfo" in dfo("--help").stdout
     for command in [
-        [],
         ["import"],
         ["blockers"],
         ["memories"],
@@ -68,13 +68,30 @@ def test_every_command_has_help(dfo: Dfo) -> None:
         ["down"],
         ["db", "upgrade"],
         ["project", "add"],
+        ["project", "list"],
+        ["project", "show"],
         ["task", "add"],
+        ["task", "list"],
+        ["task", "show"],
         ["task", "depend"],
         ["agent", "add"],
+        ["agent", "list"],
+        ["agent", "show"],
+        ["worker"],
+        ["enqueue"],
+        ["watch"],
+        ["jobs"],
+        ["job"],
+        ["cancel"],
+        ["retry"],
+        ["events"],
+        ["demo"],
+        ["up"],
     ]:
         result = dfo(*command, "--help")
         assert result.code == 0, command
-        assert "Usage: dfo" in result.stdout
+        assert "Usage: dfo" in result.stdout, command
+        assert "Example: dfo" in result.stdout or "Example: DFO_" in result.stdout, command
 
 
 @SQLITE_ONLY
