@@ -1,13 +1,13 @@
 # dfo: `make demo` runs dfo on the embedded default; `make test` runs lint and the whole suite.
-# Both create the virtualenv on first use. `make test` installs mariadb-server with apt-get when it
-# is missing and we run as root (the MariaDB tests need a real server; CI never skips them).
+# Both create the virtualenv on first use. `make test` installs mariadb-server and tmux with
+# apt-get when they are missing and we run as root (CI never skips those tests).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_HOME ?= $(CURDIR)/.dfo-demo
 
-.PHONY: demo test lint venv mariadb python-venv clean
+.PHONY: demo test lint venv services python-venv clean
 
 venv: $(BIN)/.installed
 
@@ -26,13 +26,18 @@ python-venv:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; \
 	else echo "install python3-venv first (sudo apt-get install python3-venv)"; exit 1; fi
 
-mariadb:
-	@if command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; then :; \
+# What the tests need from Debian: a MariaDB server (started by the fixtures) and tmux (the
+# dashboard's end-to-end test).
+services:
+	@missing=""; \
+	command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing="mariadb-server mariadb-client"; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing mariadb-server for the MariaDB tests"; \
+		echo "installing $$missing for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends mariadb-server mariadb-client >/dev/null; \
-	else echo "warning: no mariadbd and not root: MariaDB tests will be skipped (and fail with CI=true)"; fi
+			--no-install-recommends $$missing >/dev/null; \
+	else echo "warning: missing $$missing and not root: those tests will be skipped (and fail with CI=true)"; fi
 
 lint: venv
 	$(BIN)/ruff check dfo tests
@@ -40,7 +45,7 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: venv mariadb lint
+test: venv services lint
 	$(BIN)/pytest
 
 demo: venv

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from dfo import __version__
-from dfo.cli import admin, agents, data, demo, jobs, projects, tasks, up, worker
+from dfo.cli import admin, agents, data, demo, jobs, projects, tasks, tui, up, worker
 
 app = typer.Typer(
     name="dfo",
@@ -35,6 +35,7 @@ app.command("retry")(jobs.retry)
 app.command("events")(jobs.events)
 app.command("demo")(demo.demo)
 app.command("up")(up.up)
+app.command("tui")(tui.tui)
 
 
 def _version(value: bool) -> None:

@@ -1,7 +1,7 @@
-"""`dfo up`: the embedded services, a worker, and the live view in one command.
+"""`dfo up`: the embedded services, a worker, and the dashboard in one command.
 
-Until the TUI exists, the live view is the worker's jobs as progress bars (plain lines when
-not a terminal). `dfo down` (from any shell) stops what `dfo up` started.
+On a terminal the dashboard is `dfo tui`; piped (or with --json) the live view is one line (or
+one NDJSON object) per event. `dfo down` (from any shell) stops what `dfo up` started.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
@@ -23,10 +25,13 @@ from dfo.settings import Settings
 
 def up(
     concurrency: Annotated[int | None, typer.Option(min=1, help="Jobs run at once.")] = None,
-    json_: Annotated[bool, typer.Option("--json", help="NDJSON events instead of bars.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="NDJSON events, no dashboard.")] = False,
+    readonly: Annotated[
+        bool, typer.Option("--readonly", help="Dashboard without actions.")
+    ] = False,
 ) -> None:
     """Start the embedded Redis (if no DFO_REDIS_URL), migrate the database, run a worker, and
-    show every job live until Ctrl-C or `dfo down`.
+    open the dashboard (on a terminal) until you quit it, Ctrl-C, or `dfo down`.
 
     Example: dfo up --concurrency 8
     """
@@ -59,8 +64,10 @@ def up(
             f"dfo up: worker pid {worker.pid} (log: {settings.home / 'worker.log'});"
             " Ctrl-C or 'dfo down' stops it"
         )
-        display = live.display_for(json_)
         try:
+            if sys.stdout.isatty() and not json_:
+                return await _dashboard(settings, readonly, stop, worker)
+            display = live.display_for(json_)
             follow = asyncio.create_task(live.follow(client.watch(None), display, [], None))
             stopping = asyncio.create_task(stop.wait())
             dead = asyncio.create_task(asyncio.to_thread(worker.wait))
@@ -85,3 +92,29 @@ def up(
             await client.close()
 
     raise typer.Exit(int(run(go)))
+
+
+async def _dashboard(
+    settings: Settings, readonly: bool, stop: asyncio.Event, worker: subprocess.Popen[bytes]
+) -> ExitCode:
+    """The TUI until the user quits, `dfo down` signals us, or the worker dies."""
+    from dfo.tui.app import DfoApp
+
+    app = DfoApp(settings, readonly=readonly)
+
+    async def watch_outside() -> None:
+        stopped = asyncio.create_task(stop.wait())
+        died = asyncio.create_task(asyncio.to_thread(worker.wait))
+        await asyncio.wait({stopped, died}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        app.exit()
+
+    watcher = asyncio.create_task(watch_outside())
+    try:
+        await app.run_async()
+    finally:
+        watcher.cancel()
+    if worker.poll() is not None:
+        output.error(f"the worker exited with {worker.returncode}: see worker.log")
+        return ExitCode.FAILED
+    return ExitCode.OK

@@ -1,0 +1,1 @@
+"""`dfo tui`: the live dashboard (Textual)."""
