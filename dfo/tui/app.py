@@ -29,8 +29,9 @@ class DfoApp(App[None]):
     TITLE = "dfo"
     BINDINGS = [Binding("question_mark", "help", "Help", key_display="?")]
 
-    def __init__(self, settings: Settings, *, readonly: bool = False) -> None:
+    def __init__(self, settings: Settings, *, readonly: bool = False, connect: bool = True) -> None:
         super().__init__()
+        self.connect = connect  # False: show the board as loaded (snapshot tests)
         self.settings = settings
         self.readonly = readonly
         self.board = Board()
@@ -43,8 +44,9 @@ class DfoApp(App[None]):
         from dfo.tui.screens.jobs import JobsScreen
 
         self.push_screen(JobsScreen())
-        self.follow_bus()
-        self.set_interval(2.0, self.check_connection)
+        if self.connect:
+            self.follow_bus()
+            self.set_interval(2.0, self.check_connection)
 
     # -- the one place that talks to dfo ---------------------------------------------------
 

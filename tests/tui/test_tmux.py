@@ -21,11 +21,13 @@ def tmux(*args: str) -> str:
     return subprocess.run([TMUX, *args], capture_output=True, text=True, check=True).stdout
 
 
-def screen_until(session: str, predicate: str, within: float = 30) -> str:
+def screen_until(session: str, predicate: str, within: float = 30, *, line: str = "") -> str:
+    """The screen once `predicate` shows (on the line containing `line`, when given)."""
     deadline = time.monotonic() + within
     while True:
         text = tmux("capture-pane", "-t", session, "-p")
-        if predicate in text:
+        rows = [row for row in text.splitlines() if line in row] if line else [text]
+        if any(predicate in row for row in rows):
             return text
         if time.monotonic() > deadline:
             raise AssertionError(f"{predicate!r} never appeared:\n{text}")
@@ -68,9 +70,9 @@ def test_dfo_up_in_tmux_enqueue_by_key_press(tmp_path: Path) -> None:
         tmux("send-keys", "-t", session, "e")
         screen_until(session, "Enqueue an agent job")
         tmux("send-keys", "-t", session, "TMX-1", "Enter")
-        text = screen_until(session, "2/2 items done")
-        line = next(row for row in text.splitlines() if "TMX-1" in row)
-        assert "Seen on screen" in line and "completed" in line and "100%" in line
+        text = screen_until(session, "100%", line="TMX-1")
+        row = next(row for row in text.splitlines() if "TMX-1" in row)
+        assert "Seen on screen" in row and "completed" in row
         down = subprocess.run([*dfo, "down"], env=env, capture_output=True, text=True, timeout=60)
         assert down.returncode == 0
         screen_until(session, "DFO-UP-EXIT=0")
