@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Log, Tree
 
 from dfo.client import Client
+from dfo.services.redis_server import EmbeddedRedis
 from dfo.settings import Settings
 from dfo.store import Store, tasks
 from dfo.store.schema import tasks as tasks_table
@@ -201,3 +203,62 @@ async def test_palette_help_and_hostile_titles(
         assert isinstance(app.screen, JobsScreen) and app.is_running
         async with store.read() as conn:
             assert (await tasks.get_task(conn, code)).title == hostile
+
+
+async def test_text_and_status_filters(
+    store: Store, client: Client, fast: Settings, spawn_worker: Spawn
+) -> None:
+    first, second = await seed(store, count=2, items=1)
+    async with store.transaction() as conn:
+        await helpers.blocks(conn, first, second)
+    spawn_worker()
+    app = DfoApp(fast)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        await client.enqueue(second)  # ends blocked
+        await until(pilot, lambda: statuses(app, second) == ["blocked"])
+        await client.enqueue(first)
+        await until(pilot, lambda: "completed" in statuses(app, first))
+        table = app.screen.query_one(JobsTable)
+
+        def codes() -> set[str]:
+            return {app.board.jobs[str(k.value)].task_code for k in table.rows}
+
+        await pilot.press("slash", *first.lower())
+        await until(pilot, lambda: codes() == {first})
+        await pilot.press("escape")
+        await until(pilot, lambda: codes() == {first, second})
+        await pilot.press("s", "s", "s", "s")  # "", active, queued, failed, blocked
+        screen = app.screen
+        assert isinstance(screen, JobsScreen)
+        await until(pilot, lambda: screen.status_filter == "blocked")
+        await until(pilot, lambda: codes() == {second})
+
+
+async def test_redis_restart_is_shown_and_recovered(
+    store: Store, fast: Settings, spawn_worker: Spawn, tmp_path: Path
+) -> None:
+    own = EmbeddedRedis(tmp_path / "own-redis")
+    own.ensure_running()
+    settings = fast.model_copy(update={"redis_url": own.url})
+    [code] = await seed(store, items=1)
+    spawn_worker(settings=settings)
+    app = DfoApp(settings)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot, app)
+            await until(pilot, lambda: app.connected and app.workers_alive == 1)
+            own.stop()
+            await until(pilot, lambda: not app.connected, within=15)
+            await pilot.pause(0.3)
+            assert "REDIS DISCONNECTED" in str(app.screen.query_one("#summary").render())
+            own.ensure_running()
+            await until(pilot, lambda: app.connected, within=15)
+            other = await Client.open(settings)
+            try:
+                await other.enqueue(code)
+            finally:
+                await other.close()
+            await until(pilot, lambda: statuses(app, code) == ["completed"], within=30)
+    finally:
+        own.stop()

@@ -20,7 +20,9 @@ def test_every_core_module_is_under_the_contract() -> None:
         if (p.suffix == ".py" and p.stem not in ("__init__", "__main__"))
         or (p.is_dir() and (p / "__init__.py").exists() and p.name not in UI)
     }
-    for contract in contracts:
+    core_contracts = [c for c in contracts if c["name"].startswith("The core never")]
+    assert len(core_contracts) == 2
+    for contract in core_contracts:
         assert core <= set(contract["source_modules"]), contract["name"]
 
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 STATUS_FILTERS = ("", "active", "queued", "failed", "blocked", "cancelled", "completed")
 ACTIONS = {"enqueue", "cancel", "retry", "rerun"}
+#: Rows in the table (live ones always first); the filters reach the rest of the history.
+ROW_LIMIT = 500
 
 
 class JobsScreen(Screen[None]):
@@ -70,7 +72,9 @@ class JobsScreen(Screen[None]):
         return not (action in ACTIONS and self.dfo.readonly)
 
     def on_job_event(self, message: JobEvent) -> None:
-        del message  # the board already has it; the timer redraws
+        # The board already has it; the timer redraws. A job that just ended gets its last update.
+        if message.event.terminal:
+            self.query_one(JobsTable).stale.add(message.event.job_id)
 
     def on_board_reloaded(self, message: BoardReloaded) -> None:
         del message
@@ -90,7 +94,11 @@ class JobsScreen(Screen[None]):
         if board.version == self.shown_version and not live:
             return
         self.shown_version = board.version
-        self.query_one(JobsTable).show(board.rows(self.text_filter, self.status_filter))
+        rows = board.rows(self.text_filter, self.status_filter, limit=ROW_LIMIT)
+        self.query_one(JobsTable).show(rows)
+        hidden = len(board.jobs) - len(rows)
+        if hidden > 0 and not (self.text_filter or self.status_filter):
+            self.sub_title = f"newest {ROW_LIMIT} of {len(board.jobs)} jobs: filter to find others"
         if self.status_filter:
             self.sub_title = f"status: {self.status_filter}"
 

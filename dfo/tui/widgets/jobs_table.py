@@ -54,7 +54,14 @@ def cells(view: JobView, now: float) -> tuple[Text, ...]:
 
 
 class JobsTable(DataTable[Text]):
-    """Rows are keyed by job id; `show` replaces the content, keeping the cursor on its job."""
+    """Rows are keyed by job id. `show` updates the cells in place when the rows are the same
+    jobs in the same order (the common case: progress moving), else rebuilds, keeping the cursor
+    on its job."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        #: Jobs that just ended: their row needs one last update.
+        self.stale: set[str] = set()
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -63,8 +70,17 @@ class JobsTable(DataTable[Text]):
             self.add_column(name, key=name)
 
     def show(self, rows: list[JobView]) -> None:
-        selected = self.selected_job()
         now = time.time()
+        current = [str(key.value) for key in self.rows]
+        if current == [view.job_id for view in rows]:
+            for view in rows:
+                if view.status in ("active", "queued") or view.job_id in self.stale:
+                    for column, value in zip(COLUMNS, cells(view, now), strict=True):
+                        self.update_cell(view.job_id, column, value)
+            self.stale.clear()
+            return
+        selected = self.selected_job()
+        self.stale.clear()
         self.clear()
         for view in rows:
             self.add_row(*cells(view, now), key=view.job_id)
