@@ -32,6 +32,12 @@ def dfo(fast: Settings, *args: str, timeout: float = 60) -> subprocess.Completed
     )
 
 
+def _default_sigint() -> None:
+    # A test run started in the background inherits an ignored SIGINT (shells do that for `&`
+    # jobs); give the child the terminal's default, as a user's shell would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def popen(fast: Settings, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "dfo", *args],
@@ -39,6 +45,7 @@ def popen(fast: Settings, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
 
 
