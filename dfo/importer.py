@@ -191,6 +191,13 @@ async def check(conn: AsyncConnection, spec: ImportSpec, source: str) -> list[st
         for name, count in Counter(names).items():
             if count > 1:
                 problems.append(f"{kind}: {name!r} appears {count} times")
+    from dfo.agents.config import validate
+
+    for n, agent in enumerate(spec.agents):
+        try:
+            validate(agent.kind.value, agent.config, where=f"agents[{n}].config")
+        except InvalidInput as exc:
+            problems.append(str(exc))
     seen: set[str] = set()
     for n, task in enumerate(spec.tasks):
         where = f"tasks[{n}]"

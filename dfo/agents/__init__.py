@@ -1,5 +1,19 @@
 """Agents: the executors that work through a task's items. `build(agent)` picks the kind."""
 
-from dfo.agents.base import AgentRunner, AgentSink, TransientAgentError, build
+from dfo.agents.base import (
+    AgentError,
+    AgentRunner,
+    AgentSink,
+    RunInfo,
+    TransientAgentError,
+    build,
+)
 
-__all__ = ["AgentRunner", "AgentSink", "TransientAgentError", "build"]
+__all__ = [
+    "AgentError",
+    "AgentRunner",
+    "AgentSink",
+    "RunInfo",
+    "TransientAgentError",
+    "build",
+]

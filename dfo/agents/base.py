@@ -1,15 +1,34 @@
-"""What an agent is to the pipeline: something that works through pending items and reports."""
+"""What an agent is to the pipeline: something that works through pending items and reports.
+
+A new kind is one module with a runner class and a config model (see `config.py`), registered
+in `build`. Cancel is cooperative through asyncio: a cancelled run must stop what it started
+(the command agent stops its process group) and re-raise.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from dfo.errors import InvalidInput
+from dfo.errors import DfoError
 from dfo.models import Agent, AgentKind, TaskContext
 
 
 class TransientAgentError(Exception):
     """A failure worth retrying (a flaky endpoint, a crashed agent process)."""
+
+
+class AgentError(DfoError):
+    """A failure that retrying cannot fix (missing executable, HTTP 401, bad request)."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Which job the agent works for (passed on to agents: env vars, stdin, prompts)."""
+
+    job_id: str = ""
+    request_id: str = ""
+    attempt: int = 1
 
 
 class AgentSink(Protocol):
@@ -32,9 +51,20 @@ class AgentRunner(Protocol):
         ...
 
 
-def build(agent: Agent, *, attempt: int = 1) -> AgentRunner:
+def build(agent: Agent, run: RunInfo | None = None) -> AgentRunner:
+    from dfo.agents.config import validate
+
+    run = run or RunInfo()
+    config = validate(agent.kind, agent.config, where=f"agent {agent.name}: config")
     if agent.kind == AgentKind.DEMO:
         from dfo.agents.demo import DemoAgent
 
-        return DemoAgent.from_config(agent.name, agent.config, attempt=attempt)
-    raise InvalidInput(f"agent {agent.name}: kind {agent.kind!r} is not available yet")
+        return DemoAgent.from_config(agent.name, config, attempt=run.attempt)
+    if agent.kind == AgentKind.COMMAND:
+        from dfo.agents.command import CommandAgent
+
+        return CommandAgent(agent.name, config, run)
+    from dfo.agents.openai import OpenAIAgent
+
+    runner: AgentRunner = OpenAIAgent(agent.name, config, run)
+    return runner

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from dfo.agents.base import AgentSink, TransientAgentError
-from dfo.errors import InvalidInput
 from dfo.models import TaskContext
 
 
@@ -26,20 +26,16 @@ class DemoAgent:
     memory: bool = False
 
     @classmethod
-    def from_config(cls, name: str, config: dict[str, object], *, attempt: int = 1) -> DemoAgent:
-        try:
-            delay = float(config.get("delay", 0.5))  # type: ignore[arg-type]
-            fail_rate = float(config.get("fail_rate", 0.0))  # type: ignore[arg-type]
-            fail_times = int(config.get("fail_times", 0))  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            raise InvalidInput(
-                f"agent {name}: delay, fail_rate, fail_times must be numbers"
-            ) from None
-        if delay < 0 or not 0 <= fail_rate <= 1 or fail_times < 0:
-            raise InvalidInput(
-                f"agent {name}: need delay >= 0, 0 <= fail_rate <= 1, fail_times >= 0"
-            )
-        return cls(name, delay, fail_rate, fail_times, attempt, bool(config.get("memory", False)))
+    def from_config(cls, name: str, config: dict[str, Any], *, attempt: int = 1) -> DemoAgent:
+        """`config` as validated by `dfo.agents.config.DemoConfig`."""
+        return cls(
+            name,
+            float(config["delay"]),
+            float(config["fail_rate"]),
+            int(config["fail_times"]),
+            attempt,
+            bool(config["memory"]),
+        )
 
     async def run(self, context: TaskContext, sink: AgentSink) -> None:
         await sink.log(

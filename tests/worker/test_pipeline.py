@@ -225,7 +225,7 @@ async def test_invalid_agent_config_fails_without_retrying(
     spawn_worker()
     queued = await client.enqueue(code)
     events = await collect(client, queued.job_id)
-    assert events[-1].type == EventType.FAILED and "must be numbers" in events[-1].message
+    assert events[-1].type == EventType.FAILED and "config.delay" in events[-1].message
     assert not any(e.type == EventType.RETRYING for e in events)
 
 

@@ -80,7 +80,8 @@ class Sink:
 
 
 async def run(job: JobRun, context: TaskContext, agent: Agent, attempt: int) -> Sink:
-    runner = agent_kinds.build(agent, attempt=attempt)
+    info = agent_kinds.RunInfo(job.job_id, job.job.request_id or "", attempt)
+    runner = agent_kinds.build(agent, info)
     limit = _timeout(agent)
     sink = Sink(job, context)
     await job.emit(
