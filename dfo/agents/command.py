@@ -152,7 +152,7 @@ class CommandAgent:
         async for raw in _lines(stream):
             line = _decode(raw)
             tail.append(line[:300])
-            await sink.log(f"stderr: {line}")
+            await sink.log(f"stderr: {line}", "warning")
 
     async def _stop(self, process: asyncio.subprocess.Process) -> None:
         """Stop the whole process group: SIGTERM, then SIGKILL after the grace period."""

@@ -120,8 +120,8 @@ class _PrintSink:
     async def progress(self, percent: float, message: str) -> None:
         self._emit("progress", percent=percent, message=message)
 
-    async def log(self, line: str) -> None:
-        self._emit("log", line=line)
+    async def log(self, line: str, level: str = "info") -> None:
+        self._emit("log", line=line, level=level)
 
     async def memory(self, content: str, summary: str | None, importance: float) -> None:
         self._emit("memory", content=content, summary=summary, importance=importance)

@@ -55,7 +55,8 @@ class JobRun:
             self.state.store, self.state.bus, job_event(self.job, kind, message=message, **data)
         )
 
-    async def log(self, line: str) -> None:
+    async def log(self, line: str, level: str = "info") -> None:
         """An agent log line: published, not stored (the replay log keeps it)."""
-        event = job_event(self.job, EventType.LOG, message=line[:4000])
+        extra = {"level": level} if level != "info" else {}
+        event = job_event(self.job, EventType.LOG, message=line[:4000], **extra)
         await self.state.bus.publish(event)

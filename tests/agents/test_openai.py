@@ -95,3 +95,20 @@ async def test_slow_stream_cancelled_midway(llm: FakeLLM) -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
     assert sink.done == []
+
+
+async def test_connection_errors_are_retried_then_transient() -> None:
+    from dfo.agents import TransientAgentError
+    from tests.support.mariadb import free_port
+
+    closed = Agent(
+        id=1,
+        name="llm",
+        kind="openai",
+        is_active=True,
+        config={"base_url": f"http://127.0.0.1:{free_port()}/v1", "model": "m", "max_retries": 1},
+    )
+    sink = RecordingSink()
+    with pytest.raises(TransientAgentError, match="after 2 tries"):
+        await build(closed, RunInfo()).run(_sample_context(), sink)
+    assert any("retrying in" in line for line in sink.logs)

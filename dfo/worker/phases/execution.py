@@ -63,8 +63,8 @@ class Sink:
         value = max(self.job.job.progress, START + round((END - START) * share))
         await self.job.emit(EventType.PROGRESS, phase=PHASE, progress=value, message=message)
 
-    async def log(self, line: str) -> None:
-        await self.job.log(line)
+    async def log(self, line: str, level: str = "info") -> None:
+        await self.job.log(line, level)
 
     async def memory(self, content: str, summary: str | None, importance: float) -> None:
         async with self.job.state.store.transaction() as conn:
