@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -52,8 +54,9 @@ def run(make: Callable[[Settings], Coroutine[Any, Any, T]], *, configure_logging
             level=getattr(logging, settings.log_level.upper(), logging.INFO),
             format="dfo: %(message)s",
         )
+    interrupted: list[bool] = []
     try:
-        return asyncio.run(make(settings))
+        result = asyncio.run(_interruptible(make(settings), interrupted))
     except ImportFileError as exc:
         output.error(str(exc))
         for problem in exc.problems[1:]:
@@ -61,8 +64,37 @@ def run(make: Callable[[Settings], Coroutine[Any, Any, T]], *, configure_logging
         raise typer.Exit(int(exc.exit_code)) from None
     except DfoError as exc:
         fail(scrub(str(exc), settings.secrets), exc.exit_code)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    if interrupted:
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
+    return result
+
+
+async def _interruptible(work: Coroutine[Any, Any, T], interrupted: list[bool]) -> T:
+    """Ctrl-C cancels the command and exits 130. The cancel is repeated until the command ends:
+    a library that swallows one cancellation (seen with redis-py's pub/sub reads) must not
+    keep a waiting command alive."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+
+    def on_sigint() -> None:
+        interrupted.append(True)
+        _keep_cancelling(loop, task)
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        return await task
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+def _keep_cancelling(loop: asyncio.AbstractEventLoop, task: asyncio.Future[Any]) -> None:
+    if not task.done():
+        task.cancel()
+        loop.call_later(0.2, _keep_cancelling, loop, task)
 
 
 @asynccontextmanager

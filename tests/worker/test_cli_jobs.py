@@ -181,8 +181,8 @@ async def test_ctrl_c_while_waiting_is_130_and_the_job_continues(
     assert waiting.stdout is not None
     first = json.loads(waiting.stdout.readline())  # the queued event: it is waiting now
     waiting.send_signal(signal.SIGINT)
-    waiting.communicate(timeout=30)
-    assert waiting.returncode == 130
+    out, err = waiting.communicate(timeout=30)
+    assert waiting.returncode == 130, (out[-1500:], err[-1500:])
     events = [e async for e in client.watch([first["job_id"]])]
     assert events[-1].type == "agent_job_completed"
 
