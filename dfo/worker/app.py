@@ -16,11 +16,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dfo import keys, queue
-from dfo.bus import Bus
+from dfo.client import Client
 from dfo.redact import mask_url
-from dfo.services.redis_client import connect_queue
 from dfo.settings import Settings
-from dfo.store import Store
 from dfo.worker import reaper
 from dfo.worker.job import run_agent_job
 from dfo.worker.state import WorkerState
@@ -29,19 +27,9 @@ log = logging.getLogger("dfo.worker")
 
 
 async def serve(settings: Settings, *, concurrency: int, queue_name: str, burst: bool) -> None:
-    store = await Store.open(settings)
-    try:
-        pool = await connect_queue(settings)
-    except BaseException:
-        await store.close()
-        raise
-    state = WorkerState(
-        settings=settings,
-        store=store,
-        pool=pool,
-        bus=Bus(pool, retention_s=settings.event_retention),
-        queue=queue_name,
-    )
+    client = await Client.open(settings)  # the store, the queue's Redis and the bus
+    store, pool = client.store, client.pool
+    state = WorkerState(settings=settings, store=store, pool=pool, bus=client.bus, queue=queue_name)
     worker = Worker(
         functions=[func(run_agent_job, name=queue.FUNCTION, max_tries=1_000_000)],
         redis_pool=pool,
@@ -108,9 +96,10 @@ async def serve(settings: Settings, *, concurrency: int, queue_name: str, burst:
         state.requeue_on_cancel = True
         # Let cancelled jobs record where they stand before arq's close() cancels again.
         await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
-        await worker.close()
-        await pool.delete(keys.worker(state.worker_id))
-        await store.close()
+        with contextlib.suppress(Exception):
+            await pool.delete(keys.worker(state.worker_id))
+        await worker.close()  # closes the pool too
+        await client.store.close()
         log.info("worker %s stopped", state.worker_id)
 
 
