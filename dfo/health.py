@@ -60,14 +60,77 @@ async def check_redis(settings: Settings) -> dict[str, Any]:
     return report
 
 
+async def check_work(settings: Settings) -> dict[str, Any]:
+    """Live workers (from their registrations) and what waits in the queue."""
+    import json
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from dfo import keys
+    from dfo.store.schema import agent_jobs
+
+    now = time.time()
+    client = await redis_client.connect(settings, start=False)
+    try:
+        workers = []
+        async for key in client.scan_iter(match=keys.WORKERS_PATTERN):
+            raw = await client.get(key)
+            if raw:
+                info = json.loads(raw)
+                info["last_seen_s"] = round(now - float(info.pop("seen_at", now)), 1)
+                workers.append(info)
+    finally:
+        await client.aclose()
+    store = await Store.open(settings)
+    try:
+        async with store.read() as conn:
+            rows = await conn.execute(
+                select(agent_jobs.c.priority, func.count(), func.min(agent_jobs.c.created_at))
+                .where(agent_jobs.c.status == "queued")
+                .group_by(agent_jobs.c.priority)
+            )
+            by_priority: dict[str, int] = {}
+            oldest: datetime | None = None
+            for priority, count, first in rows:
+                by_priority[priority] = int(count)
+                oldest = first if oldest is None or (first and first < oldest) else oldest
+    finally:
+        await store.close()
+    queued = sum(by_priority.values())
+    age = None
+    if oldest is not None:
+        age = round(now - oldest.replace(tzinfo=UTC).timestamp(), 1)
+    return {
+        "workers": sorted(workers, key=lambda w: str(w.get("worker_id"))),
+        "live_workers": len(workers),
+        "queued": queued,
+        "queued_by_priority": by_priority,
+        "oldest_queued_age_s": age,
+    }
+
+
 async def check(settings: Settings) -> dict[str, Any]:
+    """`status`: ok, degraded (jobs wait and no worker is alive) or unavailable."""
     # Report the state now: one connect attempt each, no waiting out the retry policy.
     settings = settings.model_copy(update={"connect_retries": 1})
     database = await check_database(settings)
     redis = await check_redis(settings)
-    return {
+    report: dict[str, Any] = {
         "ok": bool(database["ok"] and redis["ok"]),
+        "status": "unavailable",
         "home": str(settings.home),
         "database": database,
         "redis": redis,
     }
+    if report["ok"]:
+        try:
+            report["work"] = await check_work(settings)
+        except DfoError as exc:
+            report["ok"] = False
+            report["error"] = scrub(str(exc), settings.secrets)
+            return report
+        degraded = report["work"]["queued"] > 0 and report["work"]["live_workers"] == 0
+        report["status"] = "degraded" if degraded else "ok"
+        report["ok"] = not degraded
+    return report

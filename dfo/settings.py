@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     connect_retry_delay: float = Field(default=5.0, ge=0, description="Seconds between tries.")
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: str = "INFO"
+    log_format: str = Field(
+        default="auto",
+        pattern="^(auto|json|text)$",
+        description="Worker logs: json, text, or auto (text on a terminal).",
+    )
 
     # Worker and queue (DESIGN.md section 2).
     queue: str = Field(default="dfo:queue", description="arq queue name.")

@@ -47,7 +47,8 @@ def upgrade(json_: JsonOpt = False) -> None:
 
 
 def health(json_: JsonOpt = False) -> None:
-    """Check the database and Redis (starting the embedded Redis if needed). Exit 6 if down.
+    """Check the database, Redis, live workers and the queue (starting the embedded Redis if
+    needed). Exit 0 healthy, 1 degraded (jobs wait and no worker is alive), 6 unreachable.
 
     Example: dfo health --json
     """
@@ -67,7 +68,21 @@ def health(json_: JsonOpt = False) -> None:
             state = "ok" if part["ok"] else "DOWN"
             detail = part.get("error") or part.get("version") or part.get("dialect") or ""
             output.line(f"{name}:", state, part.get("url", ""), detail)
-    if not report["ok"]:
+        work = report.get("work")
+        if isinstance(work, dict):
+            age = work["oldest_queued_age_s"]
+            output.line(
+                "workers:",
+                str(work["live_workers"]),
+                "· queued:",
+                str(work["queued"]),
+                f"(oldest {age:g}s)" if age is not None else "",
+            )
+        output.line("status:", str(report["status"]))
+    status = report["status"]
+    if status == "degraded":
+        raise typer.Exit(int(ExitCode.FAILED))
+    if status != "ok":
         raise typer.Exit(int(ExitCode.UNAVAILABLE))
 
 

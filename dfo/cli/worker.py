@@ -45,7 +45,7 @@ def worker(
     from dfo.worker import logs
     from dfo.worker.app import serve
 
-    logs.setup(base.log_level)
+    logs.setup(base.log_level, base.log_format)
 
     async def go(settings: Settings) -> None:
         await serve(

@@ -42,9 +42,26 @@ class ArqDelayFilter(logging.Filter):
         return True
 
 
-def setup(level: str) -> None:
+class TextFormatter(logging.Formatter):
+    """For a person at a terminal: time, level, message, then the job context."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        context = job_context.get() or {}
+        fields = " ".join(
+            f"{k}={v}"
+            for k, v in context.items()
+            if k in ("task_code", "job_id", "attempt", "agent") and v is not None
+        )
+        line = f"{stamp} {record.levelname.lower():7} {record.getMessage()}"
+        return f"{line}  [{fields}]" if fields else line
+
+
+def setup(level: str, log_format: str = "auto") -> None:
+    """JSON lines (one object per line) unless stderr is a terminal, or as `log_format` says."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    text = log_format == "text" or (log_format == "auto" and sys.stderr.isatty())
+    handler.setFormatter(TextFormatter() if text else JsonFormatter())
     handler.addFilter(ArqDelayFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

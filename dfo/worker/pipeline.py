@@ -61,6 +61,8 @@ async def run_job(state: WorkerState, job_id: str) -> str:
             "project": job.project_code,
             "request_id": job.request_id,
             "requested_by": job.requested_by,
+            "agent": job.agent_name,
+            "attempt": job.attempts + 1,
             "worker_id": state.worker_id,
         }
     )

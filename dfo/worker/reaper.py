@@ -57,6 +57,7 @@ async def register(state: WorkerState, concurrency: int) -> None:
         "queue": state.queue,
         "concurrency": concurrency,
         "draining": state.draining,
+        "seen_at": time.time(),
     }
     ttl = int(max(3 * state.settings.heartbeat_interval, 5))
     await state.pool.set(keys.worker(state.worker_id), json.dumps(info), ex=ttl)

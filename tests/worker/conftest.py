@@ -59,6 +59,7 @@ def env_of(settings: Settings) -> dict[str, str]:
         "connect_retry_delay",
         "job_timeout",
         "max_tries",
+        "log_format",
     ):
         value = getattr(settings, name)
         if value is not None:

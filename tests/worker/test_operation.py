@@ -41,6 +41,7 @@ async def test_log_lines_are_json_with_the_job_context(
     about_job = [line for line in lines if line.get("job_id") == queued.job_id]
     assert about_job, lines
     for line in about_job:
+        assert (line["agent"], line["attempt"], line["task_code"]) == ("demo", 1, code)
         assert (line["request_id"], line["requested_by"], line["project"]) == (
             "trace-7",
             "ci-bot",
@@ -129,3 +130,17 @@ async def test_items_progress_is_kept_on_the_task(
     async with store.read() as conn:
         task = await tasks.get_task(conn, code)
     assert (task.items_completed, task.progress, task.status) == (4, 100, "completed")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_text_logs_for_people(
+    store: Store, client: Client, fast: Settings, spawn_worker: Spawn
+) -> None:
+    [code] = await seed(store, items=1)
+    worker = spawn_worker("--burst", settings=fast.model_copy(update={"log_format": "text"}))
+    queued = await client.enqueue(code)
+    assert worker.wait(timeout=60) == 0
+    lines = [line for line in worker.output().splitlines() if "job started" in line]
+    assert lines and not lines[0].startswith("{")
+    assert f"task_code={code}" in lines[0] and f"job_id={queued.job_id}" in lines[0]
+    assert "attempt=1" in lines[0] and "agent=demo" in lines[0]
