@@ -21,6 +21,10 @@ def worker(
     burst: Annotated[
         bool, typer.Option("--burst", help="Exit once the queue is empty (CI, batch runs).")
     ] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Serve Prometheus metrics on this port (/metrics)."),
+    ] = None,
 ) -> None:
     """Run agent jobs from the queue until SIGTERM/SIGINT (or, with --burst, until it is empty).
 
@@ -39,7 +43,7 @@ def worker(
             "--queue",
             queue or base.queue,
         ] + (["--burst"] if burst else [])
-        code = asyncio.run(launch(processes, args))
+        code = asyncio.run(launch(processes, args, metrics_port))
         raise typer.Exit(code)
 
     from dfo.worker import logs
@@ -53,6 +57,7 @@ def worker(
             concurrency=concurrency or settings.concurrency,
             queue_name=queue or settings.queue,
             burst=burst,
+            metrics_port=metrics_port,
         )
 
     try:

@@ -26,8 +26,19 @@ from dfo.worker.state import WorkerState
 log = logging.getLogger("dfo.worker")
 
 
-async def serve(settings: Settings, *, concurrency: int, queue_name: str, burst: bool) -> None:
+async def serve(
+    settings: Settings,
+    *,
+    concurrency: int,
+    queue_name: str,
+    burst: bool,
+    metrics_port: int | None = None,
+) -> None:
     client = await Client.open(settings)  # the store, the queue's Redis and the bus
+    if metrics_port is not None:
+        from dfo.worker import metrics
+
+        metrics.serve(metrics_port)
     store, pool = client.store, client.pool
     state = WorkerState(settings=settings, store=store, pool=pool, bus=client.bus, queue=queue_name)
     worker = Worker(

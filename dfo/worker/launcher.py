@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
 import signal
 import sys
+import tempfile
 
 
-async def launch(processes: int, worker_args: list[str]) -> int:
+async def launch(processes: int, worker_args: list[str], metrics_port: int | None = None) -> int:
+    env = dict(os.environ)
+    metrics_dir = None
+    if metrics_port is not None:
+        # One coherent view: the children write to a shared directory, the launcher serves it.
+        metrics_dir = tempfile.mkdtemp(prefix="dfo-metrics-")
+        env["PROMETHEUS_MULTIPROC_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        from dfo.worker import metrics
+
+        metrics.serve(metrics_port)
     children: list[asyncio.subprocess.Process] = []
     for _ in range(processes):
         children.append(
@@ -25,6 +37,7 @@ async def launch(processes: int, worker_args: list[str]) -> int:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
+                env=env,
             )
         )
     stopping = asyncio.Event()
@@ -66,6 +79,8 @@ async def launch(processes: int, worker_args: list[str]) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.remove_signal_handler(sig)
     await asyncio.gather(*pumps, return_exceptions=True)
+    if metrics_dir is not None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return exit_code
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -26,6 +27,7 @@ from dfo.errors import DatabaseUnavailable, DfoError, RedisUnavailable
 from dfo.events import EventType
 from dfo.models import Dependency, Job, JobStatus, TaskStatus
 from dfo.store import jobs, tasks
+from dfo.worker import metrics
 from dfo.worker.heartbeat import heartbeat
 from dfo.worker.logs import job_context
 from dfo.worker.phases import context as context_phase
@@ -81,8 +83,15 @@ async def run_job(state: WorkerState, job_id: str) -> str:
                 owned=False,
             )
             return "failed"
-        async with heartbeat(state, job_id):
-            return await _attempt(state, job)
+        metrics.ACTIVE.inc()
+        began = time.perf_counter()
+        try:
+            async with heartbeat(state, job_id):
+                return await _attempt(state, job)
+        finally:
+            metrics.ACTIVE.dec()
+            agent = metrics.label("agent", job.agent_name)
+            metrics.JOB_DURATION.labels(agent).observe(time.perf_counter() - began)
     finally:
         job_context.reset(token)
 
@@ -161,6 +170,7 @@ async def _transient(state: WorkerState, run: JobRun, exc: BaseException, failur
         await _end(state, run, JobStatus.FAILED, f"{error} (after {failures} attempts)")
         return "failed"
     delay = backoff(state, failures)
+    metrics.RETRIES.labels(metrics.label("agent", run.job.agent_name)).inc()
     log.warning("attempt %d failed (%s); retrying in %.1f s", failures, error, delay)
     try:
         async with state.store.transaction() as conn:
@@ -223,6 +233,7 @@ async def _end(
         if ended:
             await tasks.set_state(conn, run.job.task_id, status=task_status.value)
     if ended:
+        run.finished(status.value)
         log.warning("job %s: %s", status.value, error)
         await run.emit(EventType.FAILED, status=status.value, message=error, result=result)
 
@@ -254,6 +265,7 @@ async def _end_blocked(state: WorkerState, run: JobRun, blockers: list[Dependenc
     if not ended:
         await _lost_race(state, run)
         return
+    run.finished("blocked")
     log.info("job blocked by %s", ", ".join(codes))
     await run.emit(
         EventType.BLOCKED,
@@ -292,6 +304,7 @@ async def _end_cancelled(state: WorkerState, job: Job, run: JobRun | None = None
         if ended:
             await tasks.set_state(conn, job.task_id, status=TaskStatus.PENDING.value)
     if ended:
+        run.finished("cancelled")
         log.info("job cancelled: %s", reason)
         await run.emit(
             EventType.CANCELLED,

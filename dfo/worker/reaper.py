@@ -26,6 +26,7 @@ from dfo.events import EventType
 from dfo.models import Job, JobStatus, TaskStatus
 from dfo.store import jobs, tasks
 from dfo.store.schema import utcnow
+from dfo.worker import metrics
 from dfo.worker.state import WorkerState
 
 log = logging.getLogger("dfo.worker")
@@ -37,6 +38,7 @@ async def run(state: WorkerState, concurrency: int) -> None:
     while True:
         try:
             await register(state, concurrency)
+            metrics.beat()
             await promote_due(state)
             await detect_stalls(state)
             if time.monotonic() - last_reconcile >= state.settings.reconcile_interval:
@@ -93,6 +95,7 @@ async def detect_stalls(state: WorkerState) -> None:
         if where == "running" and job.queue_job_id:
             # Checked after the heartbeat: a new run only starts once this key is gone.
             await state.pool.delete(keys.arq_in_progress(job.queue_job_id))
+            metrics.STALLS.inc()
             log.warning(
                 "job %s stalled: worker %s silent for over %gs; handed to another worker",
                 job.job_id,
@@ -123,6 +126,12 @@ async def reconcile(state: WorkerState) -> None:
         live = await jobs.list_jobs(
             conn, statuses=[JobStatus.QUEUED.value, JobStatus.ACTIVE.value], limit=5000
         )
+    depth: dict[str, int] = {"high": 0, "normal": 0, "low": 0}
+    for job in live:
+        if job.status == JobStatus.QUEUED.value:
+            depth[job.priority] = depth.get(job.priority, 0) + 1
+    for priority, count in depth.items():
+        metrics.QUEUE_DEPTH.labels(priority).set(count)
     now = utcnow()
     # A row younger than this may still be on its way to Redis (an enqueue in progress).
     grace = timedelta(seconds=2 * state.settings.reconcile_interval)

@@ -10,6 +10,7 @@ from dfo.enqueue import job_event, publish
 from dfo.events import Event, EventType
 from dfo.models import Job
 from dfo.store import jobs
+from dfo.worker import metrics
 from dfo.worker.state import WorkerState
 
 
@@ -18,6 +19,7 @@ class JobRun:
     state: WorkerState
     job: Job
     started: float = field(default_factory=time.perf_counter)
+    phase_started: float = field(default_factory=time.perf_counter)
 
     @property
     def job_id(self) -> str:
@@ -40,6 +42,10 @@ class JobRun:
         changes: dict[str, Any] = {}
         if phase is not None and phase != self.job.phase:
             changes["phase"] = phase
+            now = time.perf_counter()
+            if self.job.phase:
+                metrics.PHASE_DURATION.labels(self.job.phase).observe(now - self.phase_started)
+            self.phase_started = now
         if progress is not None and progress != self.job.progress:
             changes["progress"] = progress
         self.job = replace(
@@ -51,12 +57,22 @@ class JobRun:
         if changes:
             async with self.state.store.transaction() as conn:
                 await jobs.record(conn, self.job_id, self.state.worker_id, **changes)
+        metrics.EVENTS.labels(kind.value).inc()
         return await publish(
             self.state.store, self.state.bus, job_event(self.job, kind, message=message, **data)
         )
+
+    def finished(self, status: str) -> None:
+        """Count the job's end (once per job end, from the code path that ended it)."""
+        metrics.JOBS_FINISHED.labels(
+            status,
+            metrics.label("agent", self.job.agent_name),
+            metrics.label("project", self.job.project_code),
+        ).inc()
 
     async def log(self, line: str, level: str = "info") -> None:
         """An agent log line: published, not stored (the replay log keeps it)."""
         extra = {"level": level} if level != "info" else {}
         event = job_event(self.job, EventType.LOG, message=line[:4000], **extra)
+        metrics.EVENTS.labels(EventType.LOG.value).inc()
         await self.state.bus.publish(event)

@@ -75,3 +75,20 @@ def test_readme_names_the_services() -> None:
     readme = (ROOT / "README.md").read_text()
     for name in SERVICES:
         assert f"`{name}`" in readme, name
+
+
+def test_alert_rules_use_metrics_dfo_exports() -> None:
+    from dfo.worker import metrics
+
+    exported = {
+        name
+        for metric in vars(metrics).values()
+        if hasattr(metric, "_name")
+        for name in (metric._name, f"{metric._name}_total")
+    }
+    rules = yaml.safe_load((ROOT / "examples" / "prometheus-alerts.yml").read_text())
+    used = set()
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            used |= set(re.findall(r"\b(dfo_[a-z_]+)", rule["expr"]))
+    assert used and used <= exported, used - exported

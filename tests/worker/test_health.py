@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from dfo.client import Client
+from dfo.services.redis_server import EmbeddedRedis
 from dfo.settings import Settings
 from dfo.store import Store
 from tests.worker.conftest import Spawn, collect, env_of, seed
@@ -49,6 +51,20 @@ async def test_health_states(
     assert code == 0 and work["live_workers"] == 1 and work["queued"] == 0
     [worker] = work["workers"]
     assert worker["queue"] == fast.queue and 0 <= worker["last_seen_s"] < 10
-    down = fast.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
-    code, report = health(down)
-    assert code == 6 and report["status"] == "unavailable"
+
+
+async def test_health_follows_a_redis_that_stops_and_starts(
+    store: Store, fast: Settings, tmp_path: Path
+) -> None:
+    own = EmbeddedRedis(tmp_path / "own")
+    own.ensure_running()
+    settings = fast.model_copy(update={"redis_url": own.url})
+    try:
+        assert health(settings)[0] == 0
+        own.stop()
+        code, report = health(settings)
+        assert code == 6 and report["status"] == "unavailable"
+        own.ensure_running()
+        assert health(settings)[0] == 0
+    finally:
+        own.stop()

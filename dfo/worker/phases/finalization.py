@@ -62,6 +62,7 @@ async def run(job: JobRun) -> dict[str, Any] | None:
                 raise LostRace
     except LostRace:
         return None
+    job.finished("completed")
     await job.emit(
         EventType.COMPLETED,
         status=JobStatus.COMPLETED.value,
