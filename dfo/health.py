@@ -61,7 +61,7 @@ async def check_redis(settings: Settings) -> dict[str, Any]:
 
 
 async def check_work(settings: Settings) -> dict[str, Any]:
-    """Live workers (from their registrations) and what waits in the queue."""
+    """Live workers of this queue (from their registrations) and what waits in it."""
     import json
     from datetime import UTC, datetime
 
@@ -78,6 +78,8 @@ async def check_work(settings: Settings) -> dict[str, Any]:
             raw = await client.get(key)
             if raw:
                 info = json.loads(raw)
+                if info.get("queue") != settings.queue:
+                    continue  # a worker pool of another queue does not serve these jobs
                 info["last_seen_s"] = round(now - float(info.pop("seen_at", now)), 1)
                 workers.append(info)
     finally:
