@@ -40,8 +40,8 @@ services:
 	else echo "warning: missing $$missing and not root: those tests will be skipped (and fail with CI=true)"; fi
 
 lint: venv
-	$(BIN)/ruff check dfo tests
-	$(BIN)/ruff format --check dfo tests
+	$(BIN)/ruff check dfo tests bench
+	$(BIN)/ruff format --check dfo tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

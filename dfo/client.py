@@ -115,7 +115,7 @@ class Client:
             await queue.remove(self.pool, job_id, job.queue_job_id, self.settings.queue)
             await self._end_queued(job, job.cancel_reason or reason)
         elif job.queue_job_id:
-            await queue.abort(self.pool, job.queue_job_id)
+            await queue.abort(self.pool, job.queue_job_id, self.settings.queue)
         return await self.snapshot(job_id)
 
     async def _end_queued(self, job: Job, reason: str) -> None:

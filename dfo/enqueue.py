@@ -110,9 +110,12 @@ async def enqueue(
             )
         runner = await _agent(conn, task, agent)
         job_id = uuid.uuid4().hex
+        arq_id = queue.new_id(job_id)
         created = await jobs.create(
             conn,
             job_id=job_id,
+            queue_job_id=arq_id,
+            seq=1,  # the `queued` event below: a snapshot may say 1 before it is published
             task_id=task.id,
             task_code=code,
             project_id=task.project_id,
@@ -133,12 +136,7 @@ async def enqueue(
     try:
         # Published before the push, so that `queued` is always seq 1 (a worker may start the
         # job the moment it is pushed).
-        await publish(
-            store, bus, job_event(job, EventType.QUEUED, message=f"queued ({level.value})")
-        )
-        arq_id = await queue.next_id(pool, job_id)
-        async with store.transaction() as conn:
-            await jobs.set_queue_id(conn, job_id, arq_id)
+        await bus.publish(job_event(job, EventType.QUEUED, message=f"queued ({level.value})"))
         await queue.push(pool, arq_id, job_id, level.value, settings.queue)
     except (RedisError, OSError) as exc:
         raise RedisUnavailable(

@@ -45,6 +45,11 @@ def worker(worker_id: str) -> str:
 WORKERS_PATTERN = "dfo:worker:*"
 
 
+def wake(queue: str) -> str:
+    """Pub/sub channel that wakes the queue's idle workers: a job is ready, or one was aborted."""
+    return f"{queue}:wake"
+
+
 def reconcile_lock(queue: str) -> str:
     """One reconciler per queue at a time."""
     return f"{queue}:lock:reconcile"

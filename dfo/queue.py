@@ -6,16 +6,18 @@ its enqueue time minus an offset per priority, so every `high` job waiting sorts
 `<queue>:delayed` and is pushed with its priority's score when due (arq's deferral would score
 it at its due time and let it lose its priority).
 
-Each push uses a new arq job id `<job_id>.<n>`: arq refuses an id whose job or result still
+Each push uses a new arq job id `<job_id>.<random>`: arq refuses an id whose job or result still
 exists, and an abort left for a finished id kills the next job with that id (arq#485).
 """
 
 from __future__ import annotations
 
+import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from arq.connections import ArqRedis
+from arq.jobs import serialize_job
 
 from dfo import keys
 from dfo.models import Priority
@@ -26,28 +28,41 @@ _OFFSET_MS = {Priority.HIGH: 2 * _TEN_YEARS_MS, Priority.NORMAL: _TEN_YEARS_MS, 
 JOB_KEY_TTL = timedelta(days=7)
 
 
-def _counter(job_id: str) -> str:
-    return f"dfo:job:{job_id}:pushes"
+def new_id(job_id: str) -> str:
+    """A fresh arq job id for the job's next push (record it on the row before pushing)."""
+    return f"{job_id}.{secrets.token_hex(4)}"
 
 
-async def next_id(pool: ArqRedis, job_id: str) -> str:
-    """A fresh arq job id for the job's next push (record it before pushing)."""
-    n = await pool.incr(_counter(job_id))
-    await pool.expire(_counter(job_id), int(JOB_KEY_TTL.total_seconds()))
-    return f"{job_id}.{n}"
+# arq's enqueue (job key and result key must not exist; job data with a TTL; ZADD) in one
+# round trip, then the wake-up. The same checks as arq's WATCH/MULTI, atomically.
+_PUSH = """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('PSETEX', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+redis.call('PUBLISH', ARGV[5], '')
+return 1
+"""
 
 
 async def push(pool: ArqRedis, arq_id: str, job_id: str, priority: str, queue: str) -> None:
-    """Make the job runnable now under `arq_id`."""
-    score_ms = time.time() * 1000 - _OFFSET_MS[Priority(priority)]
-    await pool.enqueue_job(
-        FUNCTION,
-        job_id,
-        _job_id=arq_id,
-        _queue_name=queue,
-        _defer_until=datetime.fromtimestamp(score_ms / 1000, UTC),
-        _expires=JOB_KEY_TTL,
+    """Make the job runnable now under `arq_id`, and wake an idle worker."""
+    now_ms = int(time.time() * 1000)
+    data = serialize_job(FUNCTION, (job_id,), {}, None, now_ms, serializer=pool.job_serializer)
+    await pool.register_script(_PUSH)(
+        keys=[keys.arq_job(arq_id), keys.arq_result(arq_id), queue],
+        args=[
+            data,
+            int(JOB_KEY_TTL.total_seconds() * 1000),
+            now_ms - _OFFSET_MS[Priority(priority)],
+            arq_id,
+            keys.wake(queue),
+        ],
     )
+
+
+async def wake(pool: ArqRedis, queue: str) -> None:
+    """Tell the queue's idle workers to poll now (they would otherwise wait for their next poll)."""
+    await pool.publish(keys.wake(queue), b"")
 
 
 def delayed(queue: str) -> str:
@@ -78,9 +93,10 @@ async def remove(pool: ArqRedis, job_id: str, arq_id: str | None, queue: str) ->
         await pool.delete(keys.arq_job(arq_id))
 
 
-async def abort(pool: ArqRedis, arq_id: str) -> None:
-    """Ask the worker running `arq_id` to cancel it (arq's abort set)."""
+async def abort(pool: ArqRedis, arq_id: str, queue: str) -> None:
+    """Ask the worker running `arq_id` to cancel it (arq's abort set, read on each poll)."""
     await pool.zadd(keys.ARQ_ABORT, {arq_id: time.time() * 1000})
+    await wake(pool, queue)
 
 
 async def state(pool: ArqRedis, arq_id: str | None, job_id: str, queue: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from dfo.errors import DatabaseUnavailable, InvalidInput
 from dfo.redact import mask_url, scrub, url_password
+from dfo.store import sqlite_inline
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    engine = create_async_engine(
+        url, async_creator=sqlite_inline.creator(database or ":memory:", busy_timeout_ms / 1000)
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,6 +3,7 @@ that races (cancel vs completion, a stalled worker vs its successor) have exactl
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -16,6 +17,7 @@ from dfo.models import LIVE_JOB_STATUSES, Job, JobStatus
 from dfo.store.schema import agent_jobs, projects, utcnow
 
 
+@functools.cache
 def _select() -> Select[tuple[Any, ...]]:
     return select(agent_jobs, projects.c.code.label("project_code")).join(
         projects, agent_jobs.c.project_id == projects.c.id
@@ -60,12 +62,12 @@ def _job(row: Row[tuple[object, ...]]) -> Job:
 async def create(conn: AsyncConnection, **values: Any) -> bool:
     """Insert a queued job; False when the task already has a live job (unique live_task_id)."""
     try:
-        async with conn.begin_nested():
-            await conn.execute(
-                agent_jobs.insert().values(
-                    status=JobStatus.QUEUED.value, live_task_id=values["task_id"], **values
-                )
+        # No savepoint needed: SQLite and InnoDB undo just the failed statement.
+        await conn.execute(
+            agent_jobs.insert().values(
+                status=JobStatus.QUEUED.value, live_task_id=values["task_id"], **values
             )
+        )
     except IntegrityError:
         return False
     return True
@@ -109,17 +111,24 @@ async def list_jobs(
     return [_job(row) for row in await conn.execute(stmt)]
 
 
-async def start(conn: AsyncConnection, job_id: str, worker_id: str) -> bool:
-    """queued/active -> active for this worker; False when cancelled or finished meanwhile."""
+async def start(
+    conn: AsyncConnection, job_id: str, worker_id: str, *, max_starts_per_try: int
+) -> bool:
+    """queued/active -> active for this worker, in phase `context` at 0 %; False when it was
+    cancelled or finished meanwhile, or has been started `max_tries * max_starts_per_try`
+    times already (worker crashes, takeovers)."""
     result = await conn.execute(
         update(agent_jobs)
         .where(
             agent_jobs.c.job_id == job_id,
             agent_jobs.c.status.in_(LIVE_JOB_STATUSES),
             agent_jobs.c.cancel_requested_at.is_(None),
+            agent_jobs.c.attempts < agent_jobs.c.max_tries * max_starts_per_try,
         )
         .values(
             status=JobStatus.ACTIVE.value,
+            phase="context",
+            progress=0,
             worker_id=worker_id,
             attempts=agent_jobs.c.attempts + 1,
             started_at=func.coalesce(agent_jobs.c.started_at, utcnow()),

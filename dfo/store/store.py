@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +22,10 @@ class Store:
         self.engine = engine
         self.url = url
         self.dialect = dialect_of(url)
+        # SQLite has one writer and every transaction starts with BEGIN IMMEDIATE: taking
+        # turns here costs nothing, and statements run on the loop's thread (sqlite_inline)
+        # never wait on a coroutine of this process.
+        self._turn = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @classmethod
     async def open(
@@ -63,7 +69,7 @@ class Store:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back on error."""
         try:
-            async with self.engine.begin() as conn:
+            async with self._turn or contextlib.nullcontext(), self.engine.begin() as conn:
                 yield conn
         except (OperationalError, DBAPIError) as exc:
             if _is_disconnect(exc):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 
 from sqlalchemy import Row, Select, and_, func, or_, select, update
@@ -31,6 +32,7 @@ _items_completed = (
 ).scalar_subquery()
 
 
+@functools.cache
 def _task_select() -> Select[tuple[object, ...]]:
     """Seed 004's task query: the task with project/epic/sprint names and item counts."""
     return select(

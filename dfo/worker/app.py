@@ -19,7 +19,7 @@ from dfo import keys, queue
 from dfo.client import Client
 from dfo.redact import mask_url
 from dfo.settings import Settings
-from dfo.worker import reaper
+from dfo.worker import reaper, wakeup
 from dfo.worker.job import run_agent_job
 from dfo.worker.state import WorkerState
 
@@ -41,7 +41,7 @@ async def serve(
         metrics.serve(metrics_port)
     store, pool = client.store, client.pool
     state = WorkerState(settings=settings, store=store, pool=pool, bus=client.bus, queue=queue_name)
-    worker = Worker(
+    worker = wakeup.WakeableWorker(
         functions=[func(run_agent_job, name=queue.FUNCTION, max_tries=1_000_000)],
         redis_pool=pool,
         queue_name=queue_name,
@@ -78,7 +78,9 @@ async def serve(
         concurrency,
         mask_url(store.url),
     )
-    background = asyncio.create_task(reaper.run(state, concurrency))
+    background = asyncio.gather(
+        reaper.run(state, concurrency), wakeup.listen(pool, queue_name, worker)
+    )
     try:
         while True:
             try:

@@ -20,12 +20,16 @@ log = logging.getLogger("dfo.worker")
 
 
 @contextlib.asynccontextmanager
-async def heartbeat(state: WorkerState, job_id: str) -> AsyncIterator[None]:
+async def heartbeat(state: WorkerState, job_id: str) -> AsyncIterator[int]:
+    """Beat while the block runs; yields how many earlier attempts failed (one round trip)."""
     ttl_ms = int(state.settings.stall_timeout * 1000)
-    await state.pool.set(keys.heartbeat(job_id), state.worker_id, px=ttl_ms)
+    async with state.pool.pipeline(transaction=False) as pipe:
+        pipe.set(keys.heartbeat(job_id), state.worker_id, px=ttl_ms)
+        pipe.get(keys.failures(job_id))
+        _, failures = await pipe.execute()
     task = asyncio.create_task(_beat(state, job_id, ttl_ms))
     try:
-        yield
+        yield int(failures or 0)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

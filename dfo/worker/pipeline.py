@@ -51,58 +51,62 @@ START_BUDGET = 3
 
 async def run_job(state: WorkerState, job_id: str) -> str:
     """Run one attempt of the job; returns how it ended (for arq's log)."""
-    async with state.store.read() as conn:
-        job = await jobs.find(conn, job_id)
-    if job is None:
-        log.warning("job %s is not in the store; dropped", job_id)
-        return "unknown"
-    token = job_context.set(
-        {
-            "job_id": job.job_id,
-            "task_code": job.task_code,
-            "project": job.project_code,
-            "request_id": job.request_id,
-            "requested_by": job.requested_by,
-            "agent": job.agent_name,
-            "attempt": job.attempts + 1,
-            "worker_id": state.worker_id,
-        }
-    )
-    try:
-        if not job.live:
-            return f"already {job.status}"
-        if job.cancel_requested_at is not None:
-            await _end_cancelled(state, job)
-            return "cancelled"
-        if job.attempts >= job.max_tries * START_BUDGET:
-            await _end(
-                state,
-                JobRun(state, job),
-                JobStatus.FAILED,
-                f"gave up after {job.attempts} starts (worker crashes or takeovers)",
-                owned=False,
+    async with heartbeat(state, job_id) as failures:
+        # One transaction claims the job and reads it: status, phase `context` and progress 0
+        # are written here, so the `started` event needs no write of its own.
+        async with state.store.transaction() as conn:
+            started = await jobs.start(
+                conn, job_id, state.worker_id, max_starts_per_try=START_BUDGET
             )
-            return "failed"
-        metrics.ACTIVE.inc()
-        began = time.perf_counter()
+            job = await jobs.find(conn, job_id)
+        if job is None:
+            log.warning("job %s is not in the store; dropped", job_id)
+            return "unknown"
+        token = job_context.set(
+            {
+                "job_id": job.job_id,
+                "task_code": job.task_code,
+                "project": job.project_code,
+                "request_id": job.request_id,
+                "requested_by": job.requested_by,
+                "agent": job.agent_name,
+                "attempt": job.attempts,
+                "worker_id": state.worker_id,
+            }
+        )
         try:
-            async with heartbeat(state, job_id):
-                return await _attempt(state, job)
+            if not started:
+                return await _not_started(state, job)
+            metrics.ACTIVE.inc()
+            began = time.perf_counter()
+            try:
+                return await _attempt(state, job, failures)
+            finally:
+                metrics.ACTIVE.dec()
+                agent = metrics.label("agent", job.agent_name)
+                metrics.JOB_DURATION.labels(agent).observe(time.perf_counter() - began)
         finally:
-            metrics.ACTIVE.dec()
-            agent = metrics.label("agent", job.agent_name)
-            metrics.JOB_DURATION.labels(agent).observe(time.perf_counter() - began)
-    finally:
-        job_context.reset(token)
+            job_context.reset(token)
 
 
-async def _attempt(state: WorkerState, job: Job) -> str:
-    async with state.store.transaction() as conn:
-        if not await jobs.start(conn, job.job_id, state.worker_id):
-            return "not started: cancelled or finished meanwhile"
-        job = await jobs.get(conn, job.job_id)
+async def _not_started(state: WorkerState, job: Job) -> str:
+    if not job.live:
+        return f"already {job.status}"
+    if job.cancel_requested_at is not None:
+        await _end_cancelled(state, job)
+        return "cancelled"
+    await _end(
+        state,
+        JobRun(state, job),
+        JobStatus.FAILED,
+        f"gave up after {job.attempts} starts (worker crashes or takeovers)",
+        owned=False,
+    )
+    return "failed"
+
+
+async def _attempt(state: WorkerState, job: Job, failures: int) -> str:
     run = JobRun(state, job)
-    failures = int(await state.pool.get(keys.failures(job.job_id)) or 0)
     log.info("job started (attempt %d)", job.attempts)
     try:
         await run.emit(
@@ -121,7 +125,8 @@ async def _attempt(state: WorkerState, job: Job) -> str:
         result = await finalization.run(run)
         if result is None:
             return await _lost_race(state, run)
-        await state.pool.delete(keys.failures(job.job_id))
+        if failures:
+            await state.pool.delete(keys.failures(job.job_id))
         log.info("job completed in %d ms", result["execution_time_ms"])
         if result["task_status"] == TaskStatus.COMPLETED:
             await _release_dependents(state, run)

@@ -79,7 +79,7 @@ async def promote_due(state: WorkerState) -> None:
 
 
 async def _push(state: WorkerState, job: Job) -> None:
-    arq_id = await queue.next_id(state.pool, job.job_id)
+    arq_id = queue.new_id(job.job_id)
     async with state.store.transaction() as conn:
         await jobs.set_queue_id(conn, job.job_id, arq_id)
     await queue.push(state.pool, arq_id, job.job_id, job.priority, state.queue)
@@ -95,6 +95,7 @@ async def detect_stalls(state: WorkerState) -> None:
         if where == "running" and job.queue_job_id:
             # Checked after the heartbeat: a new run only starts once this key is gone.
             await state.pool.delete(keys.arq_in_progress(job.queue_job_id))
+            await queue.wake(state.pool, state.queue)
             metrics.STALLS.inc()
             log.warning(
                 "job %s stalled: worker %s silent for over %gs; handed to another worker",

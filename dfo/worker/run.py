@@ -8,7 +8,7 @@ from typing import Any
 
 from dfo.enqueue import job_event, publish
 from dfo.events import Event, EventType
-from dfo.models import Job
+from dfo.models import Job, JobStatus
 from dfo.store import jobs
 from dfo.worker import metrics
 from dfo.worker.state import WorkerState
@@ -20,6 +20,9 @@ class JobRun:
     job: Job
     started: float = field(default_factory=time.perf_counter)
     phase_started: float = field(default_factory=time.perf_counter)
+    #: Seq of the last event published. The row's `seq` is written with the next state change
+    #: (a snapshot's seq may lag its state, never lead it: watchers re-apply, never skip).
+    last_seq: int = 0
 
     @property
     def job_id(self) -> str:
@@ -55,12 +58,18 @@ class JobRun:
             progress=progress if progress is not None else self.job.progress,
         )
         if changes:
+            if self.last_seq:
+                changes["seq"] = self.last_seq
             async with self.state.store.transaction() as conn:
                 await jobs.record(conn, self.job_id, self.state.worker_id, **changes)
         metrics.EVENTS.labels(kind.value).inc()
-        return await publish(
-            self.state.store, self.state.bus, job_event(self.job, kind, message=message, **data)
-        )
+        event = job_event(self.job, kind, message=message, **data)
+        if self.job.status != JobStatus.ACTIVE.value:  # the job's last word: store its seq now
+            published = await publish(self.state.store, self.state.bus, event)
+        else:
+            published = await self.state.bus.publish(event)
+        self.last_seq = published.seq
+        return published
 
     def finished(self, status: str) -> None:
         """Count the job's end (once per job end, from the code path that ended it)."""

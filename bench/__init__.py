@@ -1,0 +1,1 @@
+"""dfo's benchmark suite: `make bench`, or `python -m bench NAME --json` for one scenario."""

@@ -1,0 +1,1 @@
+"""One module per scenario; each exposes `NAME`, `WHAT`, `TARGET` and `async run(env, full)`."""
