@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Protocol, TypeVar
 
 from arq.connections import ArqRedis
 from arq.jobs import serialize_job
@@ -97,6 +99,32 @@ async def abort(pool: ArqRedis, arq_id: str, queue: str) -> None:
     """Ask the worker running `arq_id` to cancel it (arq's abort set, read on each poll)."""
     await pool.zadd(keys.ARQ_ABORT, {arq_id: time.time() * 1000})
     await wake(pool, queue)
+
+
+class JobRef(Protocol):
+    @property
+    def job_id(self) -> str: ...
+    @property
+    def queue_job_id(self) -> str | None: ...
+
+
+R = TypeVar("R", bound=JobRef)
+
+
+async def unaccounted(pool: ArqRedis, refs: Sequence[R], queue: str) -> list[R]:
+    """The jobs Redis has neither in the queue, nor delayed, nor heartbeating (3 commands)."""
+    if not refs:
+        return []
+    async with pool.pipeline(transaction=False) as pipe:
+        pipe.zmscore(queue, [ref.queue_job_id or "-" for ref in refs])
+        pipe.zmscore(delayed(queue), [ref.job_id for ref in refs])
+        pipe.mget([keys.heartbeat(ref.job_id) for ref in refs])
+        queued, waiting, beating = await pipe.execute()
+    return [
+        ref
+        for ref, q, w, b in zip(refs, queued, waiting, beating, strict=True)
+        if q is None and w is None and b is None
+    ]
 
 
 async def state(pool: ArqRedis, arq_id: str | None, job_id: str, queue: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -37,8 +37,11 @@ async def add_agent(
     return await get_agent(conn, name)
 
 
+_FIND_AGENT = select(agents).where(agents.c.name == bindparam("b_name"))
+
+
 async def find_agent(conn: AsyncConnection, name: str) -> Agent | None:
-    row = (await conn.execute(select(agents).where(agents.c.name == name))).first()
+    row = (await conn.execute(_FIND_AGENT, {"b_name": name})).first()
     return _agent(row) if row else None
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, select, update
+from sqlalchemy import Row, Select, Update, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -73,8 +75,11 @@ async def create(conn: AsyncConnection, **values: Any) -> bool:
     return True
 
 
+_FIND = _select().where(agent_jobs.c.job_id == bindparam("b_job_id"))
+
+
 async def find(conn: AsyncConnection, job_id: str) -> Job | None:
-    row = (await conn.execute(_select().where(agent_jobs.c.job_id == job_id))).first()
+    row = (await conn.execute(_FIND, {"b_job_id": job_id})).first()
     return _job(row) if row else None
 
 
@@ -85,8 +90,11 @@ async def get(conn: AsyncConnection, job_id: str) -> Job:
     return job
 
 
+_LIVE_FOR_TASK = _select().where(agent_jobs.c.live_task_id == bindparam("b_task_id"))
+
+
 async def live_for_task(conn: AsyncConnection, task_id: int) -> Job | None:
-    row = (await conn.execute(_select().where(agent_jobs.c.live_task_id == task_id))).first()
+    row = (await conn.execute(_LIVE_FOR_TASK, {"b_task_id": task_id})).first()
     return _job(row) if row else None
 
 
@@ -94,6 +102,30 @@ async def last_for_task(conn: AsyncConnection, task_id: int) -> Job | None:
     stmt = _select().where(agent_jobs.c.task_id == task_id).order_by(agent_jobs.c.id.desc())
     row = (await conn.execute(stmt.limit(1))).first()
     return _job(row) if row else None
+
+
+@dataclass(frozen=True)
+class LiveRef:
+    """What the reconciler needs of a live job (cheap to read for a backlog of thousands)."""
+
+    job_id: str
+    status: str
+    priority: str
+    queue_job_id: str | None
+    created_at: datetime | None
+
+
+_LIVE_REFS = select(
+    agent_jobs.c.job_id,
+    agent_jobs.c.status,
+    agent_jobs.c.priority,
+    agent_jobs.c.queue_job_id,
+    agent_jobs.c.created_at,
+).where(agent_jobs.c.status.in_(LIVE_JOB_STATUSES))
+
+
+async def live_refs(conn: AsyncConnection) -> list[LiveRef]:
+    return [LiveRef(*row) for row in await conn.execute(_LIVE_REFS)]
 
 
 async def list_jobs(
@@ -111,53 +143,74 @@ async def list_jobs(
     return [_job(row) for row in await conn.execute(stmt)]
 
 
+# The worker's hot path runs these statements for every job: built once, executed with
+# parameters (building a statement costs more than running it on SQLite).
+_START = (
+    update(agent_jobs)
+    .where(
+        agent_jobs.c.job_id == bindparam("b_job_id"),
+        agent_jobs.c.status.in_(LIVE_JOB_STATUSES),
+        agent_jobs.c.cancel_requested_at.is_(None),
+        agent_jobs.c.attempts < agent_jobs.c.max_tries * bindparam("b_max_starts"),
+    )
+    .values(
+        status=JobStatus.ACTIVE.value,
+        phase="context",
+        progress=0,
+        worker_id=bindparam("b_worker_id"),
+        attempts=agent_jobs.c.attempts + 1,
+        started_at=func.coalesce(agent_jobs.c.started_at, bindparam("b_now")),
+        heartbeat_at=bindparam("b_now"),
+    )
+)
+
+
 async def start(
     conn: AsyncConnection, job_id: str, worker_id: str, *, max_starts_per_try: int
 ) -> bool:
     """queued/active -> active for this worker, in phase `context` at 0 %; False when it was
     cancelled or finished meanwhile, or has been started `max_tries * max_starts_per_try`
     times already (worker crashes, takeovers)."""
-    result = await conn.execute(
+    params = {
+        "b_job_id": job_id,
+        "b_worker_id": worker_id,
+        "b_max_starts": max_starts_per_try,
+        "b_now": utcnow(),
+    }
+    result = await conn.execute(_START, params)
+    return result.rowcount == 1
+
+
+@functools.cache
+def _record(names: tuple[str, ...]) -> Update:
+    return (
         update(agent_jobs)
         .where(
-            agent_jobs.c.job_id == job_id,
-            agent_jobs.c.status.in_(LIVE_JOB_STATUSES),
-            agent_jobs.c.cancel_requested_at.is_(None),
-            agent_jobs.c.attempts < agent_jobs.c.max_tries * max_starts_per_try,
+            agent_jobs.c.job_id == bindparam("b_job_id"),
+            agent_jobs.c.worker_id == bindparam("b_worker_id"),
+            agent_jobs.c.status == JobStatus.ACTIVE.value,
         )
-        .values(
-            status=JobStatus.ACTIVE.value,
-            phase="context",
-            progress=0,
-            worker_id=worker_id,
-            attempts=agent_jobs.c.attempts + 1,
-            started_at=func.coalesce(agent_jobs.c.started_at, utcnow()),
-            heartbeat_at=utcnow(),
-        )
+        .values({name: bindparam(f"v_{name}") for name in names})
     )
-    return result.rowcount == 1
 
 
 async def record(conn: AsyncConnection, job_id: str, worker_id: str, **values: Any) -> bool:
     """Update a job this worker owns (phase, progress, seq, heartbeat)."""
-    result = await conn.execute(
-        update(agent_jobs)
-        .where(
-            agent_jobs.c.job_id == job_id,
-            agent_jobs.c.worker_id == worker_id,
-            agent_jobs.c.status == JobStatus.ACTIVE.value,
-        )
-        .values(**values)
-    )
+    params = {f"v_{name}": value for name, value in values.items()}
+    params.update(b_job_id=job_id, b_worker_id=worker_id)
+    result = await conn.execute(_record(tuple(sorted(values))), params)
     return result.rowcount == 1
 
 
+_SET_SEQ = (
+    update(agent_jobs)
+    .where(agent_jobs.c.job_id == bindparam("b_job_id"), agent_jobs.c.seq < bindparam("b_seq"))
+    .values(seq=bindparam("b_seq"))
+)
+
+
 async def set_seq(conn: AsyncConnection, job_id: str, seq: int) -> None:
-    await conn.execute(
-        update(agent_jobs)
-        .where(agent_jobs.c.job_id == job_id, agent_jobs.c.seq < seq)
-        .values(seq=seq)
-    )
+    await conn.execute(_SET_SEQ, {"b_job_id": job_id, "b_seq": seq})
 
 
 async def finish(
@@ -171,17 +224,12 @@ async def finish(
     execution_time_ms: int | None = None,
     progress: int | None = None,
     phase: str | None = None,
+    seq: int | None = None,
 ) -> bool:
     """End a live job. Only `cancelled` may end a job whose cancel was requested; with
     `worker_id`, only the worker that owns the job may end it."""
-    conditions = [agent_jobs.c.job_id == job_id, agent_jobs.c.status.in_(LIVE_JOB_STATUSES)]
-    if status is not JobStatus.CANCELLED:
-        conditions.append(agent_jobs.c.cancel_requested_at.is_(None))
-    if worker_id is not None:
-        conditions.append(agent_jobs.c.worker_id == worker_id)
     values: dict[str, Any] = {
         "status": status.value,
-        "live_task_id": None,
         "completed_at": utcnow(),
         "job_result": json.dumps(result) if result is not None else None,
         "last_error": error,
@@ -191,8 +239,29 @@ async def finish(
         values["progress"] = progress
     if phase is not None:
         values["phase"] = phase
-    outcome = await conn.execute(update(agent_jobs).where(and_(*conditions)).values(**values))
+    if seq is not None:
+        values["seq"] = seq
+    stmt = _finish(tuple(sorted(values)), status is JobStatus.CANCELLED, worker_id is not None)
+    params = {f"v_{name}": value for name, value in values.items()}
+    params["b_job_id"] = job_id
+    if worker_id is not None:
+        params["b_worker_id"] = worker_id
+    outcome = await conn.execute(stmt, params)
     return outcome.rowcount == 1
+
+
+@functools.cache
+def _finish(names: tuple[str, ...], cancelling: bool, owned: bool) -> Update:
+    conditions = [
+        agent_jobs.c.job_id == bindparam("b_job_id"),
+        agent_jobs.c.status.in_(LIVE_JOB_STATUSES),
+    ]
+    if not cancelling:
+        conditions.append(agent_jobs.c.cancel_requested_at.is_(None))
+    if owned:
+        conditions.append(agent_jobs.c.worker_id == bindparam("b_worker_id"))
+    values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in names}
+    return update(agent_jobs).where(and_(*conditions)).values(live_task_id=None, **values)
 
 
 async def requeue(conn: AsyncConnection, job_id: str, *, error: str | None = None) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Row, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo.models import Memory, Task
@@ -87,10 +89,10 @@ async def search(
     """
     candidates = max(limit * 20, 200)
     ranked = await search_memory_ids(conn, dialect, query, project_id=project_id, limit=candidates)
-    match: ColumnElement[bool] = memories.c.id.in_([mid for mid, _ in ranked])
+    params: dict[str, object] = {"b_ids": [mid for mid, _ in ranked]}
     if task_id is not None:
-        match = match | (memories.c.task_id == task_id)
-    rows = await conn.execute(select(memories).where(match))
+        params["b_task_id"] = task_id
+    rows = await conn.execute(_candidates(task_id is not None), params)
     wanted = set(terms(query, dialect))
     found = [_memory(row, len(wanted & _words(row)) + _owned(row, task_id)) for row in rows]
     found.sort(
@@ -98,6 +100,14 @@ async def search(
         reverse=True,
     )
     return found[:limit]
+
+
+@functools.cache
+def _candidates(with_task: bool) -> Select[tuple[Any, ...]]:
+    match: ColumnElement[bool] = memories.c.id.in_(bindparam("b_ids", expanding=True))
+    if with_task:
+        match = match | (memories.c.task_id == bindparam("b_task_id"))
+    return select(memories).where(match)
 
 
 def _owned(row: Row[tuple[object, ...]], task_id: int | None) -> float:

@@ -7,9 +7,10 @@ quoted, and the query is bound as a parameter. (MariaDB's boolean mode raises er
 
 from __future__ import annotations
 
+import functools
 import re
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -96,6 +97,12 @@ def match_expression(tokens: list[str], dialect: str) -> str:
     return " ".join(quoted) if dialect == "mysql" else " OR ".join(quoted)
 
 
+@functools.cache
+def _statement(dialect: str, scoped: bool) -> TextClause:
+    template = _MYSQL if dialect == "mysql" else _SQLITE
+    return text(template.format(scope=_SCOPE if scoped else ""))
+
+
 async def search_memory_ids(
     conn: AsyncConnection,
     dialect: str,
@@ -108,10 +115,8 @@ async def search_memory_ids(
     tokens = terms(query, dialect)
     if not tokens:
         return []
-    template = _MYSQL if dialect == "mysql" else _SQLITE
-    sql = template.format(scope=_SCOPE if project_id is not None else "")
     params: dict[str, object] = {"q": match_expression(tokens, dialect), "limit": limit}
     if project_id is not None:
         params["project_id"] = project_id
-    rows = await conn.execute(text(sql), params)
+    rows = await conn.execute(_statement(dialect, project_id is not None), params)
     return [(int(row[0]), float(row[1] or 0.0)) for row in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections import deque
 
-from sqlalchemy import Row, Select, and_, func, or_, select, update
+from sqlalchemy import Row, Select, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,6 +52,11 @@ def _task_select() -> Select[tuple[object, ...]]:
     )
 
 
+@functools.cache
+def _find_task() -> Select[tuple[object, ...]]:
+    return _task_select().where(tasks.c.code == bindparam("b_code"))
+
+
 def _task(row: Row[tuple[object, ...]]) -> Task:
     m = row._mapping
     return Task(
@@ -91,7 +96,7 @@ def _item(row: Row[tuple[object, ...]]) -> TaskItem:
 
 
 async def find_task(conn: AsyncConnection, code: str) -> Task | None:
-    row = (await conn.execute(_task_select().where(tasks.c.code == code))).first()
+    row = (await conn.execute(_find_task(), {"b_code": code})).first()
     return _task(row) if row else None
 
 
@@ -113,13 +118,15 @@ async def list_tasks(
     return [_task(row) for row in await conn.execute(stmt)]
 
 
+_LIST_ITEMS = (
+    select(task_items)
+    .where(task_items.c.task_id == bindparam("b_task_id"))
+    .order_by(task_items.c.sort_order, task_items.c.id)
+)
+
+
 async def list_items(conn: AsyncConnection, task_id: int) -> list[TaskItem]:
-    stmt = (
-        select(task_items)
-        .where(task_items.c.task_id == task_id)
-        .order_by(task_items.c.sort_order, task_items.c.id)
-    )
-    return [_item(row) for row in await conn.execute(stmt)]
+    return [_item(row) for row in await conn.execute(_LIST_ITEMS, {"b_task_id": task_id})]
 
 
 async def next_task_code(conn: AsyncConnection, project_id: int, project_code: str) -> str:
@@ -171,37 +178,39 @@ async def add_task(
     return task_id
 
 
+_source = tasks.alias("source")
+_target = tasks.alias("target")
+_DEPENDENCIES = (
+    select(
+        task_dependencies,
+        _source.c.code.label("source_code"),
+        _source.c.status.label("source_status"),
+        _target.c.code.label("target_code"),
+        _target.c.status.label("target_status"),
+    )
+    .select_from(
+        task_dependencies.join(_source, task_dependencies.c.source_task_id == _source.c.id).join(
+            _target, task_dependencies.c.target_task_id == _target.c.id
+        )
+    )
+    .where(
+        or_(
+            task_dependencies.c.source_task_id == bindparam("b_task_id"),
+            task_dependencies.c.target_task_id == bindparam("b_task_id"),
+        )
+    )
+    .order_by(task_dependencies.c.id)
+)
+
+
 async def dependencies(conn: AsyncConnection, task_id: int) -> Dependencies:
     """All dependencies touching the task, and its active blockers.
 
     A blocker is a `blocks` dependency whose target is this task and whose source task is not
     completed (seed 004's filter).
     """
-    source = tasks.alias("source")
-    target = tasks.alias("target")
-    stmt = (
-        select(
-            task_dependencies,
-            source.c.code.label("source_code"),
-            source.c.status.label("source_status"),
-            target.c.code.label("target_code"),
-            target.c.status.label("target_status"),
-        )
-        .select_from(
-            task_dependencies.join(source, task_dependencies.c.source_task_id == source.c.id).join(
-                target, task_dependencies.c.target_task_id == target.c.id
-            )
-        )
-        .where(
-            or_(
-                task_dependencies.c.source_task_id == task_id,
-                task_dependencies.c.target_task_id == task_id,
-            )
-        )
-        .order_by(task_dependencies.c.id)
-    )
     found: list[Dependency] = []
-    for row in await conn.execute(stmt):
+    for row in await conn.execute(_DEPENDENCIES, {"b_task_id": task_id}):
         m = row._mapping
         found.append(
             Dependency(
@@ -304,53 +313,71 @@ async def add_dependency(
 async def set_state(
     conn: AsyncConnection, task_id: int, *, status: str, progress: int | None = None
 ) -> None:
-    values: dict[str, object] = {"status": status}
+    params = {
+        "b_task_id": task_id,
+        "v_status": status,
+        "v_completed_at": utcnow() if status == TaskStatus.COMPLETED else None,
+    }
     if progress is not None:
-        values["progress"] = progress
-    values["completed_at"] = utcnow() if status == TaskStatus.COMPLETED else None
-    await conn.execute(update(tasks).where(tasks.c.id == task_id).values(**values))
+        params["v_progress"] = progress
+    await conn.execute(_set_state(progress is not None), params)
+
+
+@functools.cache
+def _set_state(with_progress: bool) -> Update:
+    names = ["status", "completed_at"] + (["progress"] if with_progress else [])
+    return (
+        update(tasks)
+        .where(tasks.c.id == bindparam("b_task_id"))
+        .values({name: bindparam(f"v_{name}") for name in names})
+    )
 
 
 async def complete_item(
     conn: AsyncConnection, task_id: int, item_id: int, result: str | None
 ) -> bool:
     """Mark an item done once; False if it was done already or is not this task's."""
-    outcome = await conn.execute(
-        update(task_items)
-        .where(
-            task_items.c.id == item_id,
-            task_items.c.task_id == task_id,
-            task_items.c.is_completed.is_(False),
-        )
-        .values(is_completed=True, completed_at=utcnow(), result=result)
-    )
+    params = {"b_item_id": item_id, "b_task_id": task_id, "b_now": utcnow(), "b_result": result}
+    outcome = await conn.execute(_COMPLETE_ITEM, params)
     return outcome.rowcount == 1
+
+
+_COMPLETE_ITEM = (
+    update(task_items)
+    .where(
+        task_items.c.id == bindparam("b_item_id"),
+        task_items.c.task_id == bindparam("b_task_id"),
+        task_items.c.is_completed.is_(False),
+    )
+    .values(is_completed=True, completed_at=bindparam("b_now"), result=bindparam("b_result"))
+)
+
+
+_ITEM_COUNTS = select(_items_completed.label("done"), _items_total.label("total")).where(
+    tasks.c.id == bindparam("b_task_id")
+)
 
 
 async def item_counts(conn: AsyncConnection, task_id: int) -> tuple[int, int]:
     """(completed, total) items of a task."""
-    row = (
-        await conn.execute(
-            select(_items_completed.label("done"), _items_total.label("total")).where(
-                tasks.c.id == task_id
-            )
-        )
-    ).one()
+    row = (await conn.execute(_ITEM_COUNTS, {"b_task_id": task_id})).one()
     return int(row.done), int(row.total)
+
+
+_BLOCKED_BY = (
+    select(_target.c.code)
+    .select_from(
+        task_dependencies.join(_target, task_dependencies.c.target_task_id == _target.c.id)
+    )
+    .where(
+        task_dependencies.c.source_task_id == bindparam("b_task_id"),
+        task_dependencies.c.dependency_type == DependencyType.BLOCKS.value,
+    )
+    .order_by(_target.c.id)
+)
 
 
 async def blocked_by(conn: AsyncConnection, task_id: int) -> list[str]:
     """Codes of the tasks that `task_id` blocks."""
-    target = tasks.alias("target")
-    rows = await conn.execute(
-        select(target.c.code)
-        .select_from(
-            task_dependencies.join(target, task_dependencies.c.target_task_id == target.c.id)
-        )
-        .where(
-            task_dependencies.c.source_task_id == task_id,
-            task_dependencies.c.dependency_type == DependencyType.BLOCKS.value,
-        )
-        .order_by(target.c.id)
-    )
+    rows = await conn.execute(_BLOCKED_BY, {"b_task_id": task_id})
     return [code for (code,) in rows]

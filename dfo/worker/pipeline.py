@@ -122,14 +122,13 @@ async def _attempt(state: WorkerState, job: Job, failures: int) -> str:
             await _end_blocked(state, run, blockers)
             return "blocked"
         await execution.run(run, context, agent, attempt=failures + 1)
-        result = await finalization.run(run)
-        if result is None:
+        finished = await finalization.run(run)
+        if finished is None:
             return await _lost_race(state, run)
         if failures:
             await state.pool.delete(keys.failures(job.job_id))
-        log.info("job completed in %d ms", result["execution_time_ms"])
-        if result["task_status"] == TaskStatus.COMPLETED:
-            await _release_dependents(state, run)
+        log.info("job completed in %d ms", finished.result["execution_time_ms"])
+        await _release_dependents(state, run, finished.dependents)
         return "completed"
     except asyncio.CancelledError:
         await asyncio.shield(_cancelled(state, run))
@@ -329,10 +328,8 @@ async def _lost_race(state: WorkerState, run: JobRun) -> str:
     return f"superseded ({current.status} on {current.worker_id})"
 
 
-async def _release_dependents(state: WorkerState, run: JobRun) -> None:
+async def _release_dependents(state: WorkerState, run: JobRun, dependents: list[str]) -> None:
     """Auto-unblock: tasks whose last job was blocked only by this one run again."""
-    async with state.store.read() as conn:
-        dependents = await tasks.blocked_by(conn, run.job.task_id)
     for code in dependents:
         async with state.store.read() as conn:
             task = await tasks.get_task(conn, code)

@@ -124,33 +124,39 @@ async def reconcile(state: WorkerState) -> None:
     ):
         return
     async with state.store.read() as conn:
-        live = await jobs.list_jobs(
-            conn, statuses=[JobStatus.QUEUED.value, JobStatus.ACTIVE.value], limit=5000
-        )
+        live = await jobs.live_refs(conn)
     depth: dict[str, int] = {"high": 0, "normal": 0, "low": 0}
-    for job in live:
-        if job.status == JobStatus.QUEUED.value:
-            depth[job.priority] = depth.get(job.priority, 0) + 1
+    for ref in live:
+        if ref.status == JobStatus.QUEUED.value:
+            depth[ref.priority] = depth.get(ref.priority, 0) + 1
     for priority, count in depth.items():
         metrics.QUEUE_DEPTH.labels(priority).set(count)
     now = utcnow()
     # A row younger than this may still be on its way to Redis (an enqueue in progress).
     grace = timedelta(seconds=2 * state.settings.reconcile_interval)
-    for job in live:
-        if await state.pool.exists(keys.heartbeat(job.job_id)):
-            continue
-        where = await queue.state(state.pool, job.queue_job_id, job.job_id, state.queue)
-        if where == "missing" and (job.created_at is None or now - job.created_at > grace):
-            log.warning(
-                "job %s is %s in the store but unknown to Redis: queued again",
-                job.job_id,
-                job.status,
-            )
-            async with state.store.transaction() as conn:
-                await jobs.requeue(conn, job.job_id)
-            await _push(state, job)
-        elif where == "finished":
-            await _finished_without_end(state, job)
+    settled = [r for r in live if r.created_at is None or now - r.created_at > grace]
+    # A backlog of thousands costs a few round trips: only jobs that Redis has neither queued,
+    # delayed nor heartbeating are looked at one by one.
+    for start in range(0, len(settled), 1000):
+        for ref in await queue.unaccounted(state.pool, settled[start : start + 1000], state.queue):
+            await _reconcile_one(state, ref.job_id)
+
+
+async def _reconcile_one(state: WorkerState, job_id: str) -> None:
+    async with state.store.read() as conn:
+        job = await jobs.find(conn, job_id)
+    if job is None or not job.live or await state.pool.exists(keys.heartbeat(job.job_id)):
+        return
+    where = await queue.state(state.pool, job.queue_job_id, job.job_id, state.queue)
+    if where == "missing":
+        log.warning(
+            "job %s is %s in the store but unknown to Redis: queued again", job.job_id, job.status
+        )
+        async with state.store.transaction() as conn:
+            await jobs.requeue(conn, job.job_id)
+        await _push(state, job)
+    elif where == "finished":
+        await _finished_without_end(state, job)
 
 
 async def _finished_without_end(state: WorkerState, job: Job) -> None:

@@ -47,6 +47,7 @@ class Sink:
                     status="in_progress",
                     progress=round(100 * self.done / self.total) if self.total else 100,
                 )
+                await self.job.record_state(conn, phase=PHASE, progress=self.percent())
         self.pending_ids.discard(item_id)
         if marked:
             title = next((i.title for i in self.context.items if i.id == item_id), str(item_id))
@@ -89,6 +90,7 @@ async def run(job: JobRun, context: TaskContext, agent: Agent, attempt: int) -> 
         phase=PHASE,
         progress=sink.percent(),
         message=f"agent {agent.name} ({agent.kind}) on {len(context.items_pending)} pending items",
+        write=False,  # written with the first item (or the job's end)
     )
     try:
         async with asyncio.timeout(limit):

@@ -17,5 +17,6 @@ async def run(job: JobRun, context: TaskContext) -> list[Dependency]:
         return blockers
     async with job.state.store.transaction() as conn:
         await tasks.set_state(conn, context.task.id, status=TaskStatus.IN_PROGRESS.value)
+        await job.record_state(conn, phase=PHASE, progress=20)
     await job.emit(EventType.PROGRESS, phase=PHASE, progress=20, message="no active blockers")
     return []
