@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dfo.services.redis_server import EmbeddedRedis
 from dfo.settings import Settings
 from dfo.store import Store, agents, projects
-from dfo.store.schema import task_items
+from dfo.store.schema import agent_jobs, task_items
 from dfo.store.schema import tasks as tasks_table
 from tests.support import mariadb
 
@@ -316,6 +316,14 @@ async def seed_tasks(
                     ],
                 )
     return codes
+
+
+async def reset_tasks(store: Store) -> None:
+    """Every task back to pending with no item done and no job: a repetition starts afresh."""
+    async with store.transaction() as conn:
+        await conn.execute(agent_jobs.delete())
+        await conn.execute(update(task_items).values(is_completed=False, completed_at=None))
+        await conn.execute(update(tasks_table).values(status="pending", progress=0))
 
 
 def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:

@@ -18,7 +18,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo.errors import ImportFileError, InvalidInput
 from dfo.models import (
@@ -32,6 +31,7 @@ from dfo.models import (
 )
 from dfo.store import memories as memory_store
 from dfo.store import tasks as task_store
+from dfo.store.conn import Connection
 from dfo.store.schema import (
     agents,
     epics,
@@ -168,7 +168,7 @@ def parse(document: Any, source: str) -> ImportSpec:
         raise ImportFileError(source, problems) from None
 
 
-async def check(conn: AsyncConnection, spec: ImportSpec, source: str) -> list[str]:
+async def check(conn: Connection, spec: ImportSpec, source: str) -> list[str]:
     """Every problem the file has against itself and the database."""
     problems: list[str] = []
     code = spec.project.code.upper()
@@ -231,7 +231,7 @@ async def check(conn: AsyncConnection, spec: ImportSpec, source: str) -> list[st
     return problems
 
 
-async def _names(conn: AsyncConnection, table: Any, project_code: str) -> set[str]:
+async def _names(conn: Connection, table: Any, project_code: str) -> set[str]:
     rows = await conn.execute(
         select(table.c.name)
         .join(projects, table.c.project_id == projects.c.id)
@@ -240,7 +240,7 @@ async def _names(conn: AsyncConnection, table: Any, project_code: str) -> set[st
     return {name for (name,) in rows}
 
 
-async def _cycles(conn: AsyncConnection, spec: ImportSpec) -> list[str]:
+async def _cycles(conn: Connection, spec: ImportSpec) -> list[str]:
     edges = await task_store.blocks_edges(conn)
     for n, task in enumerate(spec.tasks):
         target = task.code.upper()
@@ -270,7 +270,7 @@ class _Tally:
 
 
 async def _upsert(
-    conn: AsyncConnection, table: Any, where: Any, values: dict[str, Any], tally: _Tally, kind: str
+    conn: Connection, table: Any, where: Any, values: dict[str, Any], tally: _Tally, kind: str
 ) -> int:
     """Insert `values` or update the differing ones of the row matched by `where`; its id."""
     row = (await conn.execute(select(table).where(where))).first()
@@ -294,7 +294,7 @@ def _new_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
-async def write(conn: AsyncConnection, spec: ImportSpec) -> dict[str, dict[str, int]]:
+async def write(conn: Connection, spec: ImportSpec) -> dict[str, dict[str, int]]:
     tally = _Tally()
     code = spec.project.code.upper()
     p = spec.project
@@ -406,7 +406,7 @@ async def write(conn: AsyncConnection, spec: ImportSpec) -> dict[str, dict[str, 
     return tally.as_dict()
 
 
-async def _ids(conn: AsyncConnection, table: Any, project_id: int) -> dict[str, int]:
+async def _ids(conn: Connection, table: Any, project_id: int) -> dict[str, int]:
     rows = await conn.execute(
         select(table.c.name, table.c.id).where(table.c.project_id == project_id)
     )
@@ -414,7 +414,7 @@ async def _ids(conn: AsyncConnection, table: Any, project_id: int) -> dict[str, 
 
 
 async def _write_items(
-    conn: AsyncConnection, task_id: int, items: list[ItemSpec], tally: _Tally
+    conn: Connection, task_id: int, items: list[ItemSpec], tally: _Tally
 ) -> bool:
     """Items matched by position; True when a completion flag changed."""
     existing = {i.sort_order: i for i in await task_store.list_items(conn, task_id)}
@@ -452,7 +452,7 @@ async def _write_items(
     return flags_changed
 
 
-async def _refresh_progress(conn: AsyncConnection, task_id: int) -> None:
+async def _refresh_progress(conn: Connection, task_id: int) -> None:
     items = await task_store.list_items(conn, task_id)
     done = sum(1 for i in items if i.is_completed)
     progress = round(100 * done / len(items)) if items else 0
@@ -460,7 +460,7 @@ async def _refresh_progress(conn: AsyncConnection, task_id: int) -> None:
 
 
 async def import_document(
-    conn: AsyncConnection, document: Any, source: str
+    conn: Connection, document: Any, source: str
 ) -> dict[str, dict[str, int]]:
     """Validate and write; raises ImportFileError (nothing written) when the file has problems."""
     spec = parse(document, source)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dfo.store.conn import Connection
 from dfo.store.schema import projects, task_items, tasks
 
 DEMO_CODE = "DEMO"
@@ -87,7 +87,7 @@ def demo_document() -> dict[str, Any]:
     }
 
 
-async def reset(conn: AsyncConnection) -> None:
+async def reset(conn: Connection) -> None:
     """Put the demo tasks back to the start (so `dfo demo` can run again)."""
     project_id = (
         await conn.execute(select(projects.c.id).where(projects.c.code == DEMO_CODE))

@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from arq.connections import create_pool
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bench import arq_baseline
 from bench.harness import (
@@ -26,6 +26,7 @@ from bench.harness import (
     Result,
     cpu_seconds,
     opened_store,
+    reset_tasks,
     seed_tasks,
     stop,
     worker,
@@ -33,7 +34,7 @@ from bench.harness import (
 from dfo.client import Client
 from dfo.settings import Settings
 from dfo.store import Store
-from dfo.store.schema import agent_jobs, task_items, tasks
+from dfo.store.schema import agent_jobs
 
 NAME = "throughput"
 WHAT = "drain pre-enqueued tasks (demo agent, delay 0, 3 items), SQLite/MariaDB, 1/2 processes"
@@ -85,7 +86,7 @@ async def _drain(
 ) -> tuple[float, float, float]:
     settings = settings.model_copy(update={"queue": f"tp-{uuid.uuid4().hex[:6]}"})
     async with opened_store(settings) as store:
-        await _reset(store)
+        await reset_tasks(store)
     client = await Client.open(settings)
     try:
         loop = asyncio.get_running_loop()
@@ -126,13 +127,6 @@ async def _until_done(store: Store, jobs: int, process: subprocess.Popen[bytes])
             await asyncio.sleep(0.2)
 
 
-async def _reset(store: Store) -> None:
-    async with store.transaction() as conn:
-        await conn.execute(agent_jobs.delete())
-        await conn.execute(update(task_items).values(is_completed=False, completed_at=None))
-        await conn.execute(update(tasks).values(status="pending", progress=0))
-
-
 async def _arq_drain(env: Env, jobs: int) -> float:
     queue = f"arq-tp-{uuid.uuid4().hex[:6]}"
     pool = await create_pool(arq_baseline.redis_settings(env.redis.url), default_queue_name=queue)
@@ -160,6 +154,6 @@ async def _arq_drain(env: Env, jobs: int) -> float:
             raise RuntimeError(f"arq baseline finished {len(mine)} of {jobs} jobs")
         first = min(r.start_time for r in mine)
         last = max(r.finish_time for r in mine)
-        return jobs / (last - first).total_seconds()
+        return float(jobs / (last - first).total_seconds())
     finally:
         await pool.aclose()

@@ -22,7 +22,7 @@ from dfo.models import (
 from dfo.settings import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
+    from dfo.store.conn import Connection
 
 app = typer.Typer(
     help="Tasks: add, list, show, and dependencies between them.", no_args_is_help=True
@@ -93,8 +93,8 @@ def add(
 
 
 async def _named(
-    conn: AsyncConnection,
-    lookup: Callable[[AsyncConnection, int, str], Awaitable[int | None]],
+    conn: Connection,
+    lookup: Callable[[Connection, int, str], Awaitable[int | None]],
     project_id: int,
     name: str | None,
     kind: str,

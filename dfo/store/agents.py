@@ -6,10 +6,10 @@ import json
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo.errors import InvalidInput, NotFound
 from dfo.models import Agent
+from dfo.store.conn import Connection
 from dfo.store.schema import agents
 
 
@@ -25,9 +25,7 @@ def _agent(row: Row[tuple[object, ...]]) -> Agent:
     )
 
 
-async def add_agent(
-    conn: AsyncConnection, name: str, kind: str, config: dict[str, object]
-) -> Agent:
+async def add_agent(conn: Connection, name: str, kind: str, config: dict[str, object]) -> Agent:
     try:
         await conn.execute(
             agents.insert().values(name=name, kind=kind, config=json.dumps(config, sort_keys=True))
@@ -40,17 +38,17 @@ async def add_agent(
 _FIND_AGENT = select(agents).where(agents.c.name == bindparam("b_name"))
 
 
-async def find_agent(conn: AsyncConnection, name: str) -> Agent | None:
+async def find_agent(conn: Connection, name: str) -> Agent | None:
     row = (await conn.execute(_FIND_AGENT, {"b_name": name})).first()
     return _agent(row) if row else None
 
 
-async def get_agent(conn: AsyncConnection, name: str) -> Agent:
+async def get_agent(conn: Connection, name: str) -> Agent:
     agent = await find_agent(conn, name)
     if agent is None:
         raise NotFound(f"unknown agent {name}")
     return agent
 
 
-async def list_agents(conn: AsyncConnection) -> list[Agent]:
+async def list_agents(conn: Connection) -> list[Agent]:
     return [_agent(r) for r in await conn.execute(select(agents).order_by(agents.c.name))]

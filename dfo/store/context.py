@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dfo.models import TaskContext
 from dfo.store import memories, tasks
+from dfo.store.conn import Connection
 
 
-async def load_task_context(conn: AsyncConnection, dialect: str, code: str) -> TaskContext:
+async def load_task_context(conn: Connection, dialect: str, code: str) -> TaskContext:
     task = await tasks.get_task(conn, code)
     items = await tasks.list_items(conn, task.id)
     return TaskContext(

@@ -7,14 +7,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+import sqlalchemy
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from dfo.errors import DatabaseUnavailable, InvalidInput
 from dfo.redact import mask_url, scrub, url_password
-from dfo.store import sqlite_inline
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,23 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(
-        url, async_creator=sqlite_inline.creator(database or ":memory:", busy_timeout_ms / 1000)
-    )
+    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    _sqlite_hooks(engine.sync_engine, busy_timeout_ms)
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def inline_sqlite_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
+    """The plain engine SQLite transactions run on, on the loop's thread (see `store.conn`)."""
+    engine = sqlalchemy.create_engine(
+        make_url(url).set(drivername="sqlite+pysqlite"),
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+    )
+    _sqlite_hooks(engine, busy_timeout_ms)
+    return engine
+
+
+def _sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so that every transaction starts with
         # BEGIN IMMEDIATE: a deferred read-then-write transaction would fail with SQLITE_BUSY
@@ -63,11 +75,9 @@ def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 def _mysql_engine(url: str) -> AsyncEngine:

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import Row, Select, Update, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo.errors import InvalidInput, NotFound
 from dfo.models import LIVE_JOB_STATUSES, Job, JobStatus
+from dfo.store.conn import Connection
 from dfo.store.schema import agent_jobs, projects, utcnow
 
 
@@ -61,7 +61,7 @@ def _job(row: Row[tuple[object, ...]]) -> Job:
     )
 
 
-async def create(conn: AsyncConnection, **values: Any) -> bool:
+async def create(conn: Connection, **values: Any) -> bool:
     """Insert a queued job; False when the task already has a live job (unique live_task_id)."""
     try:
         # No savepoint needed: SQLite and InnoDB undo just the failed statement.
@@ -78,12 +78,12 @@ async def create(conn: AsyncConnection, **values: Any) -> bool:
 _FIND = _select().where(agent_jobs.c.job_id == bindparam("b_job_id"))
 
 
-async def find(conn: AsyncConnection, job_id: str) -> Job | None:
+async def find(conn: Connection, job_id: str) -> Job | None:
     row = (await conn.execute(_FIND, {"b_job_id": job_id})).first()
     return _job(row) if row else None
 
 
-async def get(conn: AsyncConnection, job_id: str) -> Job:
+async def get(conn: Connection, job_id: str) -> Job:
     job = await find(conn, job_id)
     if job is None:
         raise NotFound(f"unknown job {job_id}")
@@ -93,12 +93,12 @@ async def get(conn: AsyncConnection, job_id: str) -> Job:
 _LIVE_FOR_TASK = _select().where(agent_jobs.c.live_task_id == bindparam("b_task_id"))
 
 
-async def live_for_task(conn: AsyncConnection, task_id: int) -> Job | None:
+async def live_for_task(conn: Connection, task_id: int) -> Job | None:
     row = (await conn.execute(_LIVE_FOR_TASK, {"b_task_id": task_id})).first()
     return _job(row) if row else None
 
 
-async def last_for_task(conn: AsyncConnection, task_id: int) -> Job | None:
+async def last_for_task(conn: Connection, task_id: int) -> Job | None:
     stmt = _select().where(agent_jobs.c.task_id == task_id).order_by(agent_jobs.c.id.desc())
     row = (await conn.execute(stmt.limit(1))).first()
     return _job(row) if row else None
@@ -124,12 +124,12 @@ _LIVE_REFS = select(
 ).where(agent_jobs.c.status.in_(LIVE_JOB_STATUSES))
 
 
-async def live_refs(conn: AsyncConnection) -> list[LiveRef]:
+async def live_refs(conn: Connection) -> list[LiveRef]:
     return [LiveRef(*row) for row in await conn.execute(_LIVE_REFS)]
 
 
 async def list_jobs(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     statuses: Sequence[str] | None = None,
     project_id: int | None = None,
@@ -165,9 +165,7 @@ _START = (
 )
 
 
-async def start(
-    conn: AsyncConnection, job_id: str, worker_id: str, *, max_starts_per_try: int
-) -> bool:
+async def start(conn: Connection, job_id: str, worker_id: str, *, max_starts_per_try: int) -> bool:
     """queued/active -> active for this worker, in phase `context` at 0 %; False when it was
     cancelled or finished meanwhile, or has been started `max_tries * max_starts_per_try`
     times already (worker crashes, takeovers)."""
@@ -194,7 +192,7 @@ def _record(names: tuple[str, ...]) -> Update:
     )
 
 
-async def record(conn: AsyncConnection, job_id: str, worker_id: str, **values: Any) -> bool:
+async def record(conn: Connection, job_id: str, worker_id: str, **values: Any) -> bool:
     """Update a job this worker owns (phase, progress, seq, heartbeat)."""
     params = {f"v_{name}": value for name, value in values.items()}
     params.update(b_job_id=job_id, b_worker_id=worker_id)
@@ -209,12 +207,12 @@ _SET_SEQ = (
 )
 
 
-async def set_seq(conn: AsyncConnection, job_id: str, seq: int) -> None:
+async def set_seq(conn: Connection, job_id: str, seq: int) -> None:
     await conn.execute(_SET_SEQ, {"b_job_id": job_id, "b_seq": seq})
 
 
 async def finish(
-    conn: AsyncConnection,
+    conn: Connection,
     job_id: str,
     status: JobStatus,
     *,
@@ -264,7 +262,7 @@ def _finish(names: tuple[str, ...], cancelling: bool, owned: bool) -> Update:
     return update(agent_jobs).where(and_(*conditions)).values(live_task_id=None, **values)
 
 
-async def requeue(conn: AsyncConnection, job_id: str, *, error: str | None = None) -> bool:
+async def requeue(conn: Connection, job_id: str, *, error: str | None = None) -> bool:
     """active -> queued (a retry after a transient error, or a worker shutting down)."""
     values: dict[str, Any] = {"status": JobStatus.QUEUED.value, "worker_id": None}
     if error is not None:
@@ -277,7 +275,7 @@ async def requeue(conn: AsyncConnection, job_id: str, *, error: str | None = Non
     return outcome.rowcount == 1
 
 
-async def request_cancel(conn: AsyncConnection, job_id: str, reason: str) -> bool:
+async def request_cancel(conn: Connection, job_id: str, reason: str) -> bool:
     """Record the intent to cancel a live job; False when it is not live (or already asked)."""
     outcome = await conn.execute(
         update(agent_jobs)
@@ -291,20 +289,20 @@ async def request_cancel(conn: AsyncConnection, job_id: str, reason: str) -> boo
     return outcome.rowcount == 1
 
 
-async def counts(conn: AsyncConnection) -> dict[str, int]:
+async def counts(conn: Connection) -> dict[str, int]:
     rows = await conn.execute(
         select(agent_jobs.c.status, func.count()).group_by(agent_jobs.c.status)
     )
     return {status: int(n) for status, n in rows}
 
 
-async def set_queue_id(conn: AsyncConnection, job_id: str, arq_id: str) -> None:
+async def set_queue_id(conn: Connection, job_id: str, arq_id: str) -> None:
     await conn.execute(
         update(agent_jobs).where(agent_jobs.c.job_id == job_id).values(queue_job_id=arq_id)
     )
 
 
-async def resolve(conn: AsyncConnection, ref: str) -> Job:
+async def resolve(conn: Connection, ref: str) -> Job:
     """A job by its id or an unambiguous prefix of it (at least 6 characters)."""
     ref = ref.strip().lower()
     if not ref or not all(c in "0123456789abcdef" for c in ref):

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo.models import Memory, Task
+from dfo.store.conn import Connection
 from dfo.store.schema import memories
 from dfo.store.search import search_memory_ids, terms
 
@@ -38,7 +38,7 @@ def _memory(row: Row[tuple[object, ...]], relevance: float = 0.0) -> Memory:
 
 
 async def add_memory(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     project_id: int | None,
     content: str,
@@ -69,7 +69,7 @@ async def add_memory(
 
 
 async def search(
-    conn: AsyncConnection,
+    conn: Connection,
     dialect: str,
     query: str,
     *,
@@ -124,7 +124,7 @@ def context_query(task: Task) -> str:
     return " ".join([task.code, task.project_code, *task.title.split()[:3]])
 
 
-async def relevant_to(conn: AsyncConnection, dialect: str, task: Task) -> list[Memory]:
+async def relevant_to(conn: Connection, dialect: str, task: Task) -> list[Memory]:
     """The top-10 memories for a task, from its project or global."""
     return await search(
         conn,
@@ -136,7 +136,7 @@ async def relevant_to(conn: AsyncConnection, dialect: str, task: Task) -> list[M
     )
 
 
-async def for_task(conn: AsyncConnection, task_id: int) -> list[Memory]:
+async def for_task(conn: Connection, task_id: int) -> list[Memory]:
     """Memories written while working on the task, most important first."""
     stmt = (
         select(memories)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo.errors import InvalidInput, NotFound
 from dfo.models import Project
+from dfo.store.conn import Connection
 from dfo.store.schema import epics, projects, sprints, tasks
 
 
@@ -23,7 +23,7 @@ def _project(row: Row[tuple[object, ...]]) -> Project:
 
 
 async def add_project(
-    conn: AsyncConnection, code: str, name: str, description: str | None = None
+    conn: Connection, code: str, name: str, description: str | None = None
 ) -> Project:
     try:
         await conn.execute(projects.insert().values(code=code, name=name, description=description))
@@ -32,19 +32,19 @@ async def add_project(
     return await get_project(conn, code)
 
 
-async def find_project(conn: AsyncConnection, code: str) -> Project | None:
+async def find_project(conn: Connection, code: str) -> Project | None:
     row = (await conn.execute(select(projects).where(projects.c.code == code))).first()
     return _project(row) if row else None
 
 
-async def get_project(conn: AsyncConnection, code: str) -> Project:
+async def get_project(conn: Connection, code: str) -> Project:
     project = await find_project(conn, code)
     if project is None:
         raise NotFound(f"unknown project {code}")
     return project
 
 
-async def list_projects(conn: AsyncConnection) -> list[tuple[Project, int]]:
+async def list_projects(conn: Connection) -> list[tuple[Project, int]]:
     """Projects with their task counts."""
     count = (
         select(func.count()).select_from(tasks).where(tasks.c.project_id == projects.c.id)
@@ -53,7 +53,7 @@ async def list_projects(conn: AsyncConnection) -> list[tuple[Project, int]]:
     return [(_project(row), int(row._mapping["task_count"])) for row in rows]
 
 
-async def epic_id(conn: AsyncConnection, project_id: int, name: str) -> int | None:
+async def epic_id(conn: Connection, project_id: int, name: str) -> int | None:
     return (
         await conn.execute(
             select(epics.c.id).where(epics.c.project_id == project_id, epics.c.name == name)
@@ -61,7 +61,7 @@ async def epic_id(conn: AsyncConnection, project_id: int, name: str) -> int | No
     ).scalar()
 
 
-async def sprint_id(conn: AsyncConnection, project_id: int, name: str) -> int | None:
+async def sprint_id(conn: Connection, project_id: int, name: str) -> int | None:
     return (
         await conn.execute(
             select(sprints.c.id).where(sprints.c.project_id == project_id, sprints.c.name == name)
@@ -69,7 +69,7 @@ async def sprint_id(conn: AsyncConnection, project_id: int, name: str) -> int | 
     ).scalar()
 
 
-async def project_names(conn: AsyncConnection, project_id: int) -> dict[str, list[str]]:
+async def project_names(conn: Connection, project_id: int) -> dict[str, list[str]]:
     """Epic and sprint names of a project, for `dfo project show`."""
     epic_rows = await conn.execute(
         select(epics.c.name)

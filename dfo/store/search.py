@@ -11,7 +11,8 @@ import functools
 import re
 
 from sqlalchemy import TextClause, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dfo.store.conn import Connection
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 32
@@ -104,7 +105,7 @@ def _statement(dialect: str, scoped: bool) -> TextClause:
 
 
 async def search_memory_ids(
-    conn: AsyncConnection,
+    conn: Connection,
     dialect: str,
     query: str,
     *,

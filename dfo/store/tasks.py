@@ -7,10 +7,10 @@ from collections import deque
 
 from sqlalchemy import Row, Select, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo.errors import DependencyCycle, InvalidInput, NotFound
 from dfo.models import Dependencies, Dependency, DependencyType, Task, TaskItem, TaskStatus
+from dfo.store.conn import Connection
 from dfo.store.schema import (
     agents,
     epics,
@@ -95,12 +95,12 @@ def _item(row: Row[tuple[object, ...]]) -> TaskItem:
     )
 
 
-async def find_task(conn: AsyncConnection, code: str) -> Task | None:
+async def find_task(conn: Connection, code: str) -> Task | None:
     row = (await conn.execute(_find_task(), {"b_code": code})).first()
     return _task(row) if row else None
 
 
-async def get_task(conn: AsyncConnection, code: str) -> Task:
+async def get_task(conn: Connection, code: str) -> Task:
     task = await find_task(conn, code)
     if task is None:
         raise NotFound(f"unknown task {code}")
@@ -108,7 +108,7 @@ async def get_task(conn: AsyncConnection, code: str) -> Task:
 
 
 async def list_tasks(
-    conn: AsyncConnection, *, project_id: int | None = None, status: str | None = None
+    conn: Connection, *, project_id: int | None = None, status: str | None = None
 ) -> list[Task]:
     stmt = _task_select().order_by(projects.c.code, tasks.c.id)
     if project_id is not None:
@@ -125,11 +125,11 @@ _LIST_ITEMS = (
 )
 
 
-async def list_items(conn: AsyncConnection, task_id: int) -> list[TaskItem]:
+async def list_items(conn: Connection, task_id: int) -> list[TaskItem]:
     return [_item(row) for row in await conn.execute(_LIST_ITEMS, {"b_task_id": task_id})]
 
 
-async def next_task_code(conn: AsyncConnection, project_id: int, project_code: str) -> str:
+async def next_task_code(conn: Connection, project_id: int, project_code: str) -> str:
     """`PROJ-<n+1>` where n is the highest number used in the project (1 for the first)."""
     codes = await conn.execute(select(tasks.c.code).where(tasks.c.project_id == project_id))
     numbers = [int(code.rsplit("-", 1)[1]) for (code,) in codes if code.rsplit("-", 1)[1].isdigit()]
@@ -137,7 +137,7 @@ async def next_task_code(conn: AsyncConnection, project_id: int, project_code: s
 
 
 async def add_task(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     code: str,
     project_id: int,
@@ -203,7 +203,7 @@ _DEPENDENCIES = (
 )
 
 
-async def dependencies(conn: AsyncConnection, task_id: int) -> Dependencies:
+async def dependencies(conn: Connection, task_id: int) -> Dependencies:
     """All dependencies touching the task, and its active blockers.
 
     A blocker is a `blocks` dependency whose target is this task and whose source task is not
@@ -234,7 +234,7 @@ async def dependencies(conn: AsyncConnection, task_id: int) -> Dependencies:
     return Dependencies(all=found, blockers=blockers)
 
 
-async def blocks_edges(conn: AsyncConnection) -> dict[str, set[str]]:
+async def blocks_edges(conn: Connection) -> dict[str, set[str]]:
     """Every `blocks` edge as source code -> target codes."""
     source = tasks.alias("source")
     target = tasks.alias("target")
@@ -278,7 +278,7 @@ def find_cycle(edges: dict[str, set[str]], source: str, target: str) -> list[str
 
 
 async def add_dependency(
-    conn: AsyncConnection, source: Task, target: Task, dependency_type: DependencyType
+    conn: Connection, source: Task, target: Task, dependency_type: DependencyType
 ) -> bool:
     """Record `source <type> target`; False when it already existed."""
     if source.id == target.id:
@@ -311,7 +311,7 @@ async def add_dependency(
 
 
 async def set_state(
-    conn: AsyncConnection, task_id: int, *, status: str, progress: int | None = None
+    conn: Connection, task_id: int, *, status: str, progress: int | None = None
 ) -> None:
     params = {
         "b_task_id": task_id,
@@ -333,9 +333,7 @@ def _set_state(with_progress: bool) -> Update:
     )
 
 
-async def complete_item(
-    conn: AsyncConnection, task_id: int, item_id: int, result: str | None
-) -> bool:
+async def complete_item(conn: Connection, task_id: int, item_id: int, result: str | None) -> bool:
     """Mark an item done once; False if it was done already or is not this task's."""
     params = {"b_item_id": item_id, "b_task_id": task_id, "b_now": utcnow(), "b_result": result}
     outcome = await conn.execute(_COMPLETE_ITEM, params)
@@ -358,7 +356,7 @@ _ITEM_COUNTS = select(_items_completed.label("done"), _items_total.label("total"
 )
 
 
-async def item_counts(conn: AsyncConnection, task_id: int) -> tuple[int, int]:
+async def item_counts(conn: Connection, task_id: int) -> tuple[int, int]:
     """(completed, total) items of a task."""
     row = (await conn.execute(_ITEM_COUNTS, {"b_task_id": task_id})).one()
     return int(row.done), int(row.total)
@@ -377,7 +375,7 @@ _BLOCKED_BY = (
 )
 
 
-async def blocked_by(conn: AsyncConnection, task_id: int) -> list[str]:
+async def blocked_by(conn: Connection, task_id: int) -> list[str]:
     """Codes of the tasks that `task_id` blocks."""
     rows = await conn.execute(_BLOCKED_BY, {"b_task_id": task_id})
     return [code for (code,) in rows]

@@ -7,12 +7,11 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dfo.enqueue import job_event, publish
 from dfo.events import Event, EventType
 from dfo.models import Job, JobStatus
 from dfo.store import jobs
+from dfo.store.conn import Connection
 from dfo.worker import metrics
 from dfo.worker.state import WorkerState
 
@@ -70,7 +69,7 @@ class JobRun:
         return self.last_seq + 1 if self.last_seq else None
 
     async def record_state(
-        self, conn: AsyncConnection, *, phase: str | None = None, progress: int | None = None
+        self, conn: Connection, *, phase: str | None = None, progress: int | None = None
     ) -> None:
         """Write phase/progress (and anything still unwritten) in the caller's transaction;
         the next `emit` then only publishes: one transaction per step instead of two."""

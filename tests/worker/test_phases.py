@@ -18,13 +18,13 @@ from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dfo import keys
 from dfo.client import Client
 from dfo.events import Event, EventType
 from dfo.settings import Settings
 from dfo.store import Store, tasks
+from dfo.store.conn import Connection
 from tests.support import mariadb
 from tests.worker.conftest import Spawn, assert_gap_free, collect, seed, until
 
@@ -133,7 +133,7 @@ async def slow_database(
 
 
 async def hold_in_finalization(
-    store: Store, client: Client, job_id: str, code: str, conn: AsyncConnection
+    store: Store, client: Client, job_id: str, code: str, conn: Connection
 ) -> None:
     """Take the task row (X) once the job entered finalization, before its task update.
 
