@@ -9,24 +9,33 @@ def table(results: list[dict[str, Any]]) -> str:
     header = ("scenario", "check", "value", "target", "baseline", "ratio", "")
     rows: list[tuple[str, ...]] = [header]
     for result in results:
-        for n, check in enumerate(result["checks"]):
-            base = result["baseline"].get(check["name"])
-            ratio = result["ratios"].get(check["name"].removesuffix("_ms"))
+        checked = {check["name"] for check in result["checks"]}
+        lines: list[tuple[str, float, str, str]] = [
+            (c["name"], c["value"], f"{c['op']} {_fmt(c['limit'])}", "ok" if c["met"] else "MISSED")
+            for c in result["checks"]
+        ] + [  # figures measured against the baseline without a target of their own
+            (name, result["metrics"][name], "", "")
+            for name in result["ratios"]
+            if name not in checked and name in result["metrics"]
+        ]
+        for n, (name, value, target, verdict) in enumerate(lines):
+            base = result["baseline"].get(name)
+            ratio = result["ratios"].get(name)
             rows.append(
                 (
                     result["scenario"] if n == 0 else "",
-                    check["name"],
-                    _fmt(check["value"]),
-                    f"{check['op']} {_fmt(check['limit'])}",
+                    name,
+                    _fmt(value),
+                    target,
                     _fmt(base) if isinstance(base, int | float) else "",
                     f"{ratio:.2f}x" if ratio is not None else "",
-                    "ok" if check["met"] else "MISSED",
+                    verdict,
                 )
             )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    text = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    text.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in text)
 
 
 def _fmt(value: float) -> str:

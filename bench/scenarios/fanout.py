@@ -60,8 +60,8 @@ async def run(env: Env, full: bool) -> Result:
         "delivery_p99_ms": statistics.median(p["p99_ms"] for p in ping_reps),
     }
     result.ratios = {
-        "delivery_p50": result.metrics["delivery_p50_ms"] / result.baseline["delivery_p50_ms"],
-        "delivery_p99": result.metrics["delivery_p99_ms"] / result.baseline["delivery_p99_ms"],
+        key: result.metrics[key] / result.baseline[key]
+        for key in ("delivery_p50_ms", "delivery_p99_ms")
     }
     result.checks = [
         Check("gaps", result.metrics["gaps"], 0),

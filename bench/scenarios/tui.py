@@ -158,6 +158,7 @@ async def _seed(store: Any, history: int, live: int) -> list[str]:
                 "created_at": now,
                 "updated_at": now,
                 "started_at": now,
+                "completed_at": None,
             }
         )
     async with store.transaction() as conn:
