@@ -13,19 +13,19 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
-from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from dfo import keys
+from dfo import keys, scripts
 from dfo.events import Event, decode
+from dfo.scripts import Lua
 
 log = logging.getLogger(__name__)
 
-_PUBLISH = """
+_PUBLISH = Lua("""
 local seq = redis.call('INCR', KEYS[1])
 local event = ARGV[1] .. seq .. ARGV[2]
 redis.call('RPUSH', KEYS[2], event)
@@ -34,18 +34,22 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', KEYS[3], event)
 redis.call('PUBLISH', KEYS[4], event)
 return seq
-"""
+""")
 
 LIVE_RETENTION_S = 7 * 24 * 3600
 _flushing: set[asyncio.Task[None]] = set()  # strong references to in-flight flushes
 IDLE_CHECK_S = 1.0
 
 
+def script() -> Lua:
+    """The publish script (for callers staging a publish in their own pipeline)."""
+    return _PUBLISH
+
+
 class Bus:
     def __init__(self, redis: aioredis.Redis, *, retention_s: int = 24 * 3600) -> None:
         self.redis = redis
         self.retention_s = retention_s
-        self._script = redis.register_script(_PUBLISH)
         self._pending: list[tuple[Event, asyncio.Future[int]]] = []
 
     async def publish(self, event: Event) -> Event:
@@ -57,23 +61,23 @@ class Bus:
         """
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((event, future))
-        if len(self._pending) == 1:
-            asyncio.get_running_loop().call_soon(self._flush_soon)
+        if len(self._pending) == 1:  # the first of a batch starts its flush
+            task = asyncio.ensure_future(self._flush())
+            _flushing.add(task)
+            task.add_done_callback(_flushing.discard)
         seq = await future
         return replace(event, seq=seq)
 
-    def _flush_soon(self) -> None:
+    async def _flush(self) -> None:
+        # Runs on the next loop iteration: everything published meanwhile joins the batch.
         batch, self._pending = self._pending, []
-        task = asyncio.ensure_future(self._flush(batch))
-        _flushing.add(task)
-        task.add_done_callback(_flushing.discard)
 
-    async def _flush(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> None:
+        def stage_all(pipe: Pipeline) -> None:
+            for event, _ in batch:
+                self.stage(pipe, event)
+
         try:
-            results = await self._send(batch)
-            if any(isinstance(r, NoScriptError) for r in results):  # Redis restarted or flushed
-                await self.redis.script_load(_PUBLISH)
-                results = await self._send(batch)
+            results = await scripts.execute(self.redis, stage_all, [_PUBLISH])
         except BaseException as exc:
             for _, future in batch:
                 if not future.done():
@@ -89,23 +93,20 @@ class Bus:
             else:
                 future.set_result(int(result))
 
-    async def _send(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> list[Any]:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for event, _ in batch:
-                head, tail = event.encode_without_seq()
-                ttl = self.retention_s if event.terminal else LIVE_RETENTION_S
-                pipe.evalsha(
-                    self._script.sha,
-                    4,
-                    keys.seq(event.job_id),
-                    keys.replay_log(event.job_id),
-                    keys.events_job(event.job_id),
-                    keys.EVENTS_ALL,
-                    head,
-                    tail,
-                    str(ttl),
-                )
-            return list(await pipe.execute(raise_on_error=False))
+    def stage(self, pipe: Pipeline, event: Event) -> None:
+        """Add the publish of `event` to `pipe`; its result there is the event's seq."""
+        head, tail = event.encode_without_seq()
+        ttl = self.retention_s if event.terminal else LIVE_RETENTION_S
+        _PUBLISH.stage(
+            pipe,
+            [
+                keys.seq(event.job_id),
+                keys.replay_log(event.job_id),
+                keys.events_job(event.job_id),
+                keys.EVENTS_ALL,
+            ],
+            [head, tail, ttl],
+        )
 
     async def history(self, job_id: str, after_seq: int = 0) -> list[Event]:
         raw: list[bytes] = await self.redis.lrange(  # type: ignore[misc]

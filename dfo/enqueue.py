@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from arq.connections import ArqRedis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
-from dfo import queue
+from dfo import queue, scripts
 from dfo.bus import Bus
+from dfo.bus import script as bus_script
 from dfo.errors import InvalidInput, RedisUnavailable
 from dfo.events import Event, EventType
 from dfo.models import Job, JobStatus, Priority, Task, TaskStatus, parse_task_code
@@ -94,6 +96,7 @@ async def enqueue(
 ) -> Enqueued:
     code = parse_task_code(task_code)
     level = parse_priority(priority)
+    request_id = request_id or uuid.uuid4().hex
     async with store.transaction() as conn:
         task = await tasks.get_task(conn, code)
         live = await jobs.live_for_task(conn, task.id)
@@ -123,7 +126,7 @@ async def enqueue(
             agent_name=runner.name,
             priority=level.value,
             max_tries=int(str(runner.config.get("max_tries", settings.max_tries))),
-            request_id=request_id or uuid.uuid4().hex,
+            request_id=request_id,
             requested_by=requested_by,
             retry_of=retry_of,
         )
@@ -132,12 +135,31 @@ async def enqueue(
             if raced is not None:
                 return Enqueued(raced.job_id, code, raced.status, existing=True)
             raise InvalidInput(f"task {code}: could not enqueue, try again")
-        job = await jobs.get(conn, job_id)
+    queued = Event(
+        type=EventType.QUEUED.value,
+        job_id=job_id,
+        task_code=code,
+        project=task.project_code,
+        agent=runner.name,
+        status=JobStatus.QUEUED.value,
+        phase=None,
+        progress=0,
+        message=f"queued ({level.value})",
+        request_id=request_id,
+        requested_by=requested_by,
+    )
+
+    # Published before the push in the same round trip, so that `queued` is always seq 1 (a
+    # worker may start the job the moment it is pushed).
+    def stage(pipe: Pipeline) -> None:
+        bus.stage(pipe, queued)
+        queue.stage_push(pipe, pool.job_serializer, arq_id, job_id, level.value, settings.queue)
+
     try:
-        # Published before the push, so that `queued` is always seq 1 (a worker may start the
-        # job the moment it is pushed).
-        await bus.publish(job_event(job, EventType.QUEUED, message=f"queued ({level.value})"))
-        await queue.push(pool, arq_id, job_id, level.value, settings.queue)
+        results = await scripts.execute(pool, stage, [bus_script(), *queue.SCRIPTS])
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
     except (RedisError, OSError) as exc:
         raise RedisUnavailable(
             f"job {job_id} for {code} is recorded but could not be queued ({exc}); "

@@ -16,13 +16,15 @@ import secrets
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from arq.connections import ArqRedis
 from arq.jobs import serialize_job
+from redis.asyncio.client import Pipeline
 
-from dfo import keys
+from dfo import keys, scripts
 from dfo.models import Priority
+from dfo.scripts import Lua
 
 FUNCTION = "run_agent_job"
 _TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000
@@ -37,22 +39,26 @@ def new_id(job_id: str) -> str:
 
 # arq's enqueue (job key and result key must not exist; job data with a TTL; ZADD) in one
 # round trip, then the wake-up. The same checks as arq's WATCH/MULTI, atomically.
-_PUSH = """
+_PUSH = Lua("""
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
 redis.call('PSETEX', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
 redis.call('PUBLISH', ARGV[5], '')
 return 1
-"""
+""")
+SCRIPTS = [_PUSH]
 
 
-async def push(pool: ArqRedis, arq_id: str, job_id: str, priority: str, queue: str) -> None:
-    """Make the job runnable now under `arq_id`, and wake an idle worker."""
+def stage_push(
+    pipe: Pipeline, serializer: Any, arq_id: str, job_id: str, priority: str, queue: str
+) -> None:
+    """Add the push of `arq_id` (runnable now, at its priority) to `pipe`."""
     now_ms = int(time.time() * 1000)
-    data = serialize_job(FUNCTION, (job_id,), {}, None, now_ms, serializer=pool.job_serializer)
-    await pool.register_script(_PUSH)(
-        keys=[keys.arq_job(arq_id), keys.arq_result(arq_id), queue],
-        args=[
+    data = serialize_job(FUNCTION, (job_id,), {}, None, now_ms, serializer=serializer)
+    _PUSH.stage(
+        pipe,
+        [keys.arq_job(arq_id), keys.arq_result(arq_id), queue],
+        [
             data,
             int(JOB_KEY_TTL.total_seconds() * 1000),
             now_ms - _OFFSET_MS[Priority(priority)],
@@ -60,6 +66,17 @@ async def push(pool: ArqRedis, arq_id: str, job_id: str, priority: str, queue: s
             keys.wake(queue),
         ],
     )
+
+
+async def push(pool: ArqRedis, arq_id: str, job_id: str, priority: str, queue: str) -> None:
+    """Make the job runnable now under `arq_id`, and wake an idle worker."""
+
+    def stage(pipe: Pipeline) -> None:
+        stage_push(pipe, pool.job_serializer, arq_id, job_id, priority, queue)
+
+    [result] = await scripts.execute(pool, stage, SCRIPTS)
+    if isinstance(result, Exception):
+        raise result
 
 
 async def wake(pool: ArqRedis, queue: str) -> None:

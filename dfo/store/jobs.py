@@ -61,15 +61,15 @@ def _job(row: Row[tuple[object, ...]]) -> Job:
     )
 
 
+_INSERT = agent_jobs.insert()
+
+
 async def create(conn: Connection, **values: Any) -> bool:
     """Insert a queued job; False when the task already has a live job (unique live_task_id)."""
     try:
         # No savepoint needed: SQLite and InnoDB undo just the failed statement.
-        await conn.execute(
-            agent_jobs.insert().values(
-                status=JobStatus.QUEUED.value, live_task_id=values["task_id"], **values
-            )
-        )
+        row = {"status": JobStatus.QUEUED.value, "live_task_id": values["task_id"], **values}
+        await conn.execute(_INSERT, row)
     except IntegrityError:
         return False
     return True

@@ -51,42 +51,39 @@ START_BUDGET = 3
 
 async def run_job(state: WorkerState, job_id: str) -> str:
     """Run one attempt of the job; returns how it ended (for arq's log)."""
-    async with heartbeat(state, job_id) as failures:
-        # One transaction claims the job and reads it: status, phase `context` and progress 0
-        # are written here, so the `started` event needs no write of its own.
-        async with state.store.transaction() as conn:
-            started = await jobs.start(
-                conn, job_id, state.worker_id, max_starts_per_try=START_BUDGET
-            )
-            job = await jobs.find(conn, job_id)
-        if job is None:
-            log.warning("job %s is not in the store; dropped", job_id)
-            return "unknown"
-        token = job_context.set(
-            {
-                "job_id": job.job_id,
-                "task_code": job.task_code,
-                "project": job.project_code,
-                "request_id": job.request_id,
-                "requested_by": job.requested_by,
-                "agent": job.agent_name,
-                "attempt": job.attempts,
-                "worker_id": state.worker_id,
-            }
-        )
+    # One transaction claims the job and reads it: status, phase `context`, progress 0 and
+    # the row's heartbeat are written here, so the `started` event needs no write of its own.
+    async with state.store.transaction() as conn:
+        started = await jobs.start(conn, job_id, state.worker_id, max_starts_per_try=START_BUDGET)
+        job = await jobs.find(conn, job_id)
+    if job is None:
+        log.warning("job %s is not in the store; dropped", job_id)
+        return "unknown"
+    token = job_context.set(
+        {
+            "job_id": job.job_id,
+            "task_code": job.task_code,
+            "project": job.project_code,
+            "request_id": job.request_id,
+            "requested_by": job.requested_by,
+            "agent": job.agent_name,
+            "attempt": job.attempts,
+            "worker_id": state.worker_id,
+        }
+    )
+    try:
+        if not started:
+            return await _not_started(state, job)
+        metrics.ACTIVE.inc()
+        began = time.perf_counter()
         try:
-            if not started:
-                return await _not_started(state, job)
-            metrics.ACTIVE.inc()
-            began = time.perf_counter()
-            try:
-                return await _attempt(state, job, failures)
-            finally:
-                metrics.ACTIVE.dec()
-                agent = metrics.label("agent", job.agent_name)
-                metrics.JOB_DURATION.labels(agent).observe(time.perf_counter() - began)
+            return await _attempt(state, job)
         finally:
-            job_context.reset(token)
+            metrics.ACTIVE.dec()
+            agent = metrics.label("agent", job.agent_name)
+            metrics.JOB_DURATION.labels(agent).observe(time.perf_counter() - began)
+    finally:
+        job_context.reset(token)
 
 
 async def _not_started(state: WorkerState, job: Job) -> str:
@@ -105,10 +102,13 @@ async def _not_started(state: WorkerState, job: Job) -> str:
     return "failed"
 
 
-async def _attempt(state: WorkerState, job: Job, failures: int) -> str:
+async def _attempt(state: WorkerState, job: Job) -> str:
     run = JobRun(state, job)
+    failures: int | None = None
     log.info("job started (attempt %d)", job.attempts)
     try:
+        # Published before the Redis heartbeat is set, so watchers see the start at once: the
+        # reaper leaves a job alone while its row's heartbeat (just written by `start`) is fresh.
         await run.emit(
             EventType.STARTED,
             status=JobStatus.ACTIVE.value,
@@ -116,24 +116,27 @@ async def _attempt(state: WorkerState, job: Job, failures: int) -> str:
             progress=0,
             message=f"started on {state.worker_id} (attempt {job.attempts})",
         )
-        context, agent = await context_phase.run(run)
-        blockers = await validation.run(run, context)
-        if blockers:
-            await _end_blocked(state, run, blockers)
-            return "blocked"
-        await execution.run(run, context, agent, attempt=failures + 1)
-        finished = await finalization.run(run)
-        if finished is None:
-            return await _lost_race(state, run)
-        if failures:
-            await state.pool.delete(keys.failures(job.job_id))
-        log.info("job completed in %d ms", finished.result["execution_time_ms"])
-        await _release_dependents(state, run, finished.dependents)
-        return "completed"
+        async with heartbeat(state, job.job_id) as failures:
+            context, agent = await context_phase.run(run)
+            blockers = await validation.run(run, context)
+            if blockers:
+                await _end_blocked(state, run, blockers)
+                return "blocked"
+            await execution.run(run, context, agent, attempt=failures + 1)
+            finished = await finalization.run(run)
+            if finished is None:
+                return await _lost_race(state, run)
+            if failures:
+                await state.pool.delete(keys.failures(job.job_id))
+            log.info("job completed in %d ms", finished.result["execution_time_ms"])
+            await _release_dependents(state, run, finished.dependents)
+            return "completed"
     except asyncio.CancelledError:
         await asyncio.shield(_cancelled(state, run))
         raise
     except TRANSIENT as exc:
+        if failures is None:  # failed before the heartbeat read the count
+            failures = int(await state.pool.get(keys.failures(job.job_id)) or 0)
         return await _transient(state, run, exc, failures + 1)
     except DfoError as exc:
         await _end(state, run, JobStatus.FAILED, str(exc))

@@ -88,7 +88,12 @@ async def _push(state: WorkerState, job: Job) -> None:
 async def detect_stalls(state: WorkerState) -> None:
     async with state.store.read() as conn:
         active = await jobs.list_jobs(conn, statuses=[JobStatus.ACTIVE.value], limit=1000)
+    fresh = utcnow() - timedelta(seconds=state.settings.stall_timeout)
     for job in active:
+        # The row's heartbeat is written when the job starts and with every beat: a job that
+        # has just started may not have its Redis heartbeat yet.
+        if job.heartbeat_at is not None and job.heartbeat_at > fresh:
+            continue
         if await state.pool.exists(keys.heartbeat(job.job_id)):
             continue
         where = await queue.state(state.pool, job.queue_job_id, job.job_id, state.queue)

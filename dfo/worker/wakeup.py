@@ -16,12 +16,23 @@ import logging
 from typing import Any
 
 from arq.connections import ArqRedis
+from arq.constants import in_progress_key_prefix
+from arq.utils import timestamp_ms
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
 from dfo import keys
+from dfo.scripts import Lua
 
 log = logging.getLogger("dfo.worker")
+
+_CLAIM = Lua("""
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
+redis.call('PSETEX', KEYS[1], ARGV[3], '1')
+return score
+""")
 
 
 class WakeableWorker(Worker):
@@ -39,6 +50,29 @@ class WakeableWorker(Worker):
         self._polled = True
         self.woken.clear()  # before polling: a wake-up arriving during the poll is kept
         await super()._poll_iteration()
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """arq's `start_jobs` with its claim (WATCH in-progress key, EXISTS, ZSCORE, MULTI,
+        PSETEX, EXEC: four round trips) done by one script with the same checks, atomically."""
+        for job_id_b in job_ids:
+            await self.sem.acquire()
+            if self.job_counter >= self.max_jobs:
+                self.sem.release()
+                return
+            self.job_counter += 1
+            job_id = job_id_b.decode()
+            score = await _CLAIM(
+                self.pool,
+                [in_progress_key_prefix + job_id, self.queue_name],
+                [job_id, timestamp_ms(), int(self.in_progress_timeout_s * 1000)],
+            )
+            if score is None:  # running elsewhere, finished, or deferred meanwhile
+                self.job_counter -= 1
+                self.sem.release()
+                continue
+            task = self.loop.create_task(self.run_job(job_id, int(float(score))))
+            task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
+            self.tasks[job_id] = task
 
     def _release_sem_dec_counter_on_complete(self) -> None:
         super()._release_sem_dec_counter_on_complete()

@@ -1,0 +1,53 @@
+"""Lua scripts sent by sha in pipelines: one round trip for several scripted commands.
+
+redis-py's `Script` in a pipeline asks `SCRIPT EXISTS` before every execute (an extra round
+trip); here a script is loaded only when Redis answers NOSCRIPT (first use, restart, flush).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
+
+
+class Lua:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    async def __call__(
+        self, redis: aioredis.Redis, keys: Sequence[str], args: Sequence[str | int | bytes]
+    ) -> Any:
+        """Run the script on its own (one round trip once loaded)."""
+        try:
+            return await redis.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", self.sha, len(keys), *keys, *args
+            )
+        except NoScriptError:
+            await redis.script_load(self.source)
+            return await redis.execute_command(  # type: ignore[no-untyped-call]
+                "EVALSHA", self.sha, len(keys), *keys, *args
+            )
+
+    def stage(self, pipe: Pipeline, keys: Sequence[str], args: Sequence[str | int | bytes]) -> None:
+        pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+
+
+async def execute(
+    redis: aioredis.Redis, stage: Callable[[Pipeline], None], scripts: Sequence[Lua]
+) -> list[Any]:
+    """Run the commands `stage` adds to a pipeline; errors are returned in place of results."""
+    for attempt in (1, 2):
+        async with redis.pipeline(transaction=False) as pipe:
+            stage(pipe)
+            results = list(await pipe.execute(raise_on_error=False))
+        if attempt == 2 or not any(isinstance(r, NoScriptError) for r in results):
+            return results
+        for script in scripts:
+            await redis.script_load(script.source)
+    raise AssertionError("unreachable")
