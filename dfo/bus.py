@@ -51,14 +51,23 @@ class Bus:
         self.redis = redis
         self.retention_s = retention_s
         self._pending: list[tuple[Event, asyncio.Future[int]]] = []
+        self._in_flight = 0
 
     async def publish(self, event: Event) -> Event:
         """Publish `event`; returns it with its seq.
 
-        Events published by concurrent jobs in the same loop iteration go out in one pipeline
-        (one round trip, a fraction of the per-command cost). A job awaits each publish before
-        its next one, so a job's events never share a batch and keep their order.
+        An idle bus sends at once. While a publish is in flight, events of other jobs wait for
+        the next batch, which goes out in one pipeline (one round trip, a fraction of the
+        per-command cost). A job awaits each publish before its next one, so its events never
+        share a batch and keep their order.
         """
+        if not self._in_flight:
+            self._in_flight += 1
+            try:
+                seq = await _PUBLISH(self.redis, *self._arguments(event))
+            finally:
+                self._in_flight -= 1
+            return replace(event, seq=int(seq))
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((event, future))
         if len(self._pending) == 1:  # the first of a batch starts its flush
@@ -71,6 +80,7 @@ class Bus:
     async def _flush(self) -> None:
         # Runs on the next loop iteration: everything published meanwhile joins the batch.
         batch, self._pending = self._pending, []
+        self._in_flight += 1
 
         def stage_all(pipe: Pipeline) -> None:
             for event, _ in batch:
@@ -85,6 +95,8 @@ class Bus:
             if not isinstance(exc, Exception):
                 raise
             return
+        finally:
+            self._in_flight -= 1
         for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
@@ -95,18 +107,18 @@ class Bus:
 
     def stage(self, pipe: Pipeline, event: Event) -> None:
         """Add the publish of `event` to `pipe`; its result there is the event's seq."""
+        _PUBLISH.stage(pipe, *self._arguments(event))
+
+    def _arguments(self, event: Event) -> tuple[list[str], list[str | int | bytes]]:
         head, tail = event.encode_without_seq()
         ttl = self.retention_s if event.terminal else LIVE_RETENTION_S
-        _PUBLISH.stage(
-            pipe,
-            [
-                keys.seq(event.job_id),
-                keys.replay_log(event.job_id),
-                keys.events_job(event.job_id),
-                keys.EVENTS_ALL,
-            ],
-            [head, tail, ttl],
-        )
+        channels = [
+            keys.seq(event.job_id),
+            keys.replay_log(event.job_id),
+            keys.events_job(event.job_id),
+            keys.EVENTS_ALL,
+        ]
+        return channels, [head, tail, ttl]
 
     async def history(self, job_id: str, after_seq: int = 0) -> list[Event]:
         raw: list[bytes] = await self.redis.lrange(  # type: ignore[misc]

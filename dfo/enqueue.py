@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from dfo import queue, scripts
 from dfo.bus import Bus
 from dfo.bus import script as bus_script
-from dfo.errors import InvalidInput, RedisUnavailable
+from dfo.errors import DfoError, InvalidInput, RedisUnavailable
 from dfo.events import Event, EventType
 from dfo.models import Job, JobStatus, Priority, Task, TaskStatus, parse_task_code
 from dfo.settings import Settings
@@ -99,10 +99,12 @@ async def enqueue(
     request_id = request_id or uuid.uuid4().hex
     async with store.transaction() as conn:
         task = await tasks.get_task(conn, code)
-        live = await jobs.live_for_task(conn, task.id)
-        if live is not None:
-            return Enqueued(live.job_id, code, live.status, existing=True)
+        # A task with work left needs no look-up of a live job: the insert below finds it
+        # (unique live_task_id). A finished one may still have a live job (a rerun).
         if not rerun and _finished(task):
+            live = await jobs.live_for_task(conn, task.id)
+            if live is not None:
+                return Enqueued(live.job_id, code, live.status, existing=True)
             last = await jobs.last_for_task(conn, task.id)
             return Enqueued(
                 last.job_id if last else "",
@@ -111,7 +113,13 @@ async def enqueue(
                 from_cache=True,
                 result=last.result if last and last.result else _cached_result(task),
             )
-        runner = await _agent(conn, task, agent)
+        try:
+            runner = await _agent(conn, task, agent)
+        except DfoError:
+            live = await jobs.live_for_task(conn, task.id)
+            if live is not None:  # already running, whatever became of its agent
+                return Enqueued(live.job_id, code, live.status, existing=True)
+            raise
         job_id = uuid.uuid4().hex
         arq_id = queue.new_id(job_id)
         created = await jobs.create(
