@@ -1,4 +1,5 @@
-# dfo: `make demo` runs dfo on the embedded default; `make test` runs lint and the whole suite.
+# dfo: `make demo` runs dfo on the embedded default; `make test` runs lint and the whole suite;
+# `make bench` runs the benchmark suite.
 # Both create the virtualenv on first use. `make test` installs mariadb-server and tmux with
 # apt-get when they are missing and we run as root (CI never skips those tests).
 
@@ -7,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_HOME ?= $(CURDIR)/.dfo-demo
 
-.PHONY: demo test lint venv services python-venv clean
+.PHONY: demo test lint bench venv services python-venv clean
 
 venv: $(BIN)/.installed
 
@@ -47,6 +48,11 @@ lint: venv
 
 test: venv services lint
 	$(BIN)/pytest
+
+# The benchmark suite (bench/README.md): every scenario at full size, ~15 minutes; the table
+# is printed and the results written to bench/results/latest.json. Not part of `make test`.
+bench: venv services
+	$(BIN)/python -m bench
 
 demo: venv
 	DFO_HOME=$(DEMO_HOME) $(BIN)/dfo demo; status=$$?; DFO_HOME=$(DEMO_HOME) $(BIN)/dfo down >/dev/null; exit $$status

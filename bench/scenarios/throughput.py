@@ -43,7 +43,7 @@ CONCURRENCY = 10  # arq's default max_jobs
 
 
 async def run(env: Env, full: bool) -> Result:
-    jobs, reps = (5000, 3) if full else (20, 1)
+    jobs, reps = (5000, 3) if full else (20, 2)
     result = Result(NAME, WHAT, TARGET)
     configs = [("sqlite", 1), ("sqlite", 2), ("mariadb", 1), ("mariadb", 2)]
     for backend, processes in configs:
@@ -136,7 +136,7 @@ async def _arq_drain(env: Env, jobs: int) -> float:
         for start in range(0, jobs, 50):
             await asyncio.gather(
                 *(
-                    pool.enqueue_job("noop", _job_id=f"n{n}", _queue_name=queue)
+                    pool.enqueue_job("noop", _job_id=f"{queue}-{n}", _queue_name=queue)
                     for n in range(start, min(jobs, start + 50))
                 )
             )

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, select
+from sqlalchemy import Row, bindparam, select
 
 from dfo.models import Memory, Task
 from dfo.store.conn import Connection
 from dfo.store.schema import memories
-from dfo.store.search import search_memory_ids, terms
+from dfo.store.search import rank, terms
 
 CONTEXT_LIMIT = 10
 
@@ -79,44 +76,28 @@ async def search(
 ) -> list[Memory]:
     """Best matches first: relevance, then importance, then recency.
 
-    With `task_id`, memories written for that task count as matching one more word (the task
-    code) and are candidates even when no word of the query matches them.
+    Relevance is the number of distinct query words a memory contains, found by one full-text
+    look-up per word (rank the same on both dialects; the engines' own scores, bm25 and
+    InnoDB's, are continuous and favour short texts, so importance would never break a tie).
+    With `task_id`, memories written for that task count as matching one more word and are
+    candidates even when no word of the query matches them. With `project_id`, that project's
+    memories and global ones.
 
-    The full-text index finds the candidates; relevance is then the number of distinct query
-    words a memory contains. The engines' own scores (bm25, InnoDB's) are continuous and favour
-    short texts, so importance would never break a tie; word counts rank the same on both
-    dialects and let importance and recency decide between equally relevant notes.
+    The ranking is one SQL statement (`search.rank`); then the chosen rows are read.
     """
-    candidates = max(limit * 20, 200)
-    ranked = await search_memory_ids(conn, dialect, query, project_id=project_id, limit=candidates)
-    params: dict[str, object] = {"b_ids": [mid for mid, _ in ranked]}
-    if task_id is not None:
-        params["b_task_id"] = task_id
-    rows = await conn.execute(_candidates(task_id is not None), params)
-    wanted = set(terms(query, dialect))
-    found = [_memory(row, len(wanted & _words(row)) + _owned(row, task_id)) for row in rows]
-    found.sort(
-        key=lambda m: (m.relevance, m.importance, m.created_at or datetime.min, m.id),
-        reverse=True,
-    )
-    return found[:limit]
+    tokens = terms(query, dialect)
+    if not tokens and task_id is None:
+        return []
+    ranked = await rank(conn, dialect, tokens, project_id=project_id, task_id=task_id, limit=limit)
+    if not ranked:
+        return []
+    relevance = dict(ranked)
+    rows = await conn.execute(_BY_IDS, {"b_ids": list(relevance)})
+    found = {row._mapping["id"]: row for row in rows}
+    return [_memory(found[mid], float(n)) for mid, n in ranked if mid in found]
 
 
-@functools.cache
-def _candidates(with_task: bool) -> Select[tuple[Any, ...]]:
-    match: ColumnElement[bool] = memories.c.id.in_(bindparam("b_ids", expanding=True))
-    if with_task:
-        match = match | (memories.c.task_id == bindparam("b_task_id"))
-    return select(memories).where(match)
-
-
-def _owned(row: Row[tuple[object, ...]], task_id: int | None) -> float:
-    return float(task_id is not None and row._mapping["task_id"] == task_id)
-
-
-def _words(row: Row[tuple[object, ...]]) -> set[str]:
-    m = row._mapping
-    return set(terms(f"{m['content']} {m['summary'] or ''}", "sqlite", limit=None))
+_BY_IDS = select(memories).where(memories.c.id.in_(bindparam("b_ids", expanding=True)))
 
 
 def context_query(task: Task) -> str:

@@ -1,4 +1,4 @@
-"""Full-text search on memories: the only SQL that differs per dialect.
+"""Full-text search on memories: the only SQL that differs per dialect (the per-word match).
 
 User text never reaches a full-text parser as syntax: it is cut into word tokens, each token is
 quoted, and the query is bound as a parameter. (MariaDB's boolean mode raises error 1064 on
@@ -60,23 +60,10 @@ STOPWORDS = frozenset(
     ]
 )
 
-_MYSQL = """
-SELECT m.id, MATCH(m.content, m.summary) AGAINST(:q IN BOOLEAN MODE) AS relevance
-FROM memories m
-WHERE MATCH(m.content, m.summary) AGAINST(:q IN BOOLEAN MODE) {scope}
-ORDER BY relevance DESC, m.importance DESC, m.created_at DESC, m.id DESC
-LIMIT :limit
-"""
-
-_SQLITE = """
-SELECT m.id, -bm25(memories_fts) AS relevance
-FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid
-WHERE memories_fts MATCH :q {scope}
-ORDER BY relevance DESC, m.importance DESC, m.created_at DESC, m.id DESC
-LIMIT :limit
-"""
-
-_SCOPE = "AND (m.project_id = :project_id OR m.project_id IS NULL)"
+# One sub-select per query word: a memory's relevance is the number of them that find it.
+_WORD_MYSQL = "SELECT id FROM memories WHERE MATCH(content, summary) AGAINST(:w{n} IN BOOLEAN MODE)"
+_WORD_SQLITE = "SELECT rowid AS id FROM memories_fts WHERE memories_fts MATCH :w{n}"
+_OWNED = "SELECT id FROM memories WHERE task_id = :task_id"
 
 
 def terms(query: str, dialect: str, limit: int | None = MAX_TERMS) -> list[str]:
@@ -92,32 +79,58 @@ def terms(query: str, dialect: str, limit: int | None = MAX_TERMS) -> list[str]:
     return list(seen)
 
 
-def match_expression(tokens: list[str], dialect: str) -> str:
-    """The text handed to MATCH: every token quoted, any one of them may match."""
-    quoted = [f'"{token}"' for token in tokens]
-    return " ".join(quoted) if dialect == "mysql" else " OR ".join(quoted)
+def word_match(token: str) -> str:
+    """The text handed to MATCH for one token: quoted, so it is a word and never syntax."""
+    return f'"{token}"'
+
+
+_SCOPE = "WHERE (m.project_id = :project_id OR m.project_id IS NULL)"
 
 
 @functools.cache
-def _statement(dialect: str, scoped: bool) -> TextClause:
-    template = _MYSQL if dialect == "mysql" else _SQLITE
-    return text(template.format(scope=_SCOPE if scoped else ""))
+def _ranking(dialect: str, words: int, owned: bool, scoped: bool, capped: bool) -> TextClause:
+    word = _WORD_MYSQL if dialect == "mysql" else _WORD_SQLITE
+    parts = [word.format(n=n) for n in range(words)] + ([_OWNED] if owned else [])
+    # Only fixed fragments and numbered placeholders are joined here; words are bound.
+    union = " UNION ALL ".join(parts)
+    cap = " LIMIT :cap" if capped else ""
+    scope = _SCOPE if scoped else ""
+    return text(
+        "SELECT m.id, hit.n, hit.floor, hit.candidates FROM ("  # noqa: S608
+        "SELECT id, n, MIN(n) OVER () AS floor, COUNT(*) OVER () AS candidates FROM ("
+        f"SELECT id, COUNT(*) AS n FROM ({union}) AS found GROUP BY id ORDER BY n DESC{cap}"
+        f") AS top) AS hit JOIN memories m ON m.id = hit.id {scope} "
+        "ORDER BY hit.n DESC, m.importance DESC, m.created_at DESC, m.id DESC LIMIT :limit"
+    )
 
 
-async def search_memory_ids(
+async def rank(
     conn: Connection,
     dialect: str,
-    query: str,
+    tokens: list[str],
     *,
     project_id: int | None,
+    task_id: int | None,
     limit: int,
-) -> list[tuple[int, float]]:
-    """(memory id, relevance) best first; with `project_id`, that project's and global ones."""
-    tokens = terms(query, dialect)
-    if not tokens:
-        return []
-    params: dict[str, object] = {"q": match_expression(tokens, dialect), "limit": limit}
+    cap: int = 1000,
+) -> list[tuple[int, int]]:
+    """The best `limit` memories as (id, words matched): most words, then importance, then
+    recency. With `task_id`, the task's own memories count as matching one more word (and
+    are found even when no word matches them); with `project_id`, that project's and global
+    memories only.
+
+    Only the `cap` most-matching memories are ranked (a query whose words match thousands
+    reads a few hundred rows), unless the cut falls inside the group deciding the last
+    places: then all of them are."""
+    params: dict[str, object] = {f"w{n}": word_match(t) for n, t in enumerate(tokens)}
+    params.update(limit=limit, cap=cap)
+    if task_id is not None:
+        params["task_id"] = task_id
     if project_id is not None:
         params["project_id"] = project_id
-    rows = await conn.execute(_statement(dialect, project_id is not None), params)
-    return [(int(row[0]), float(row[1] or 0.0)) for row in rows]
+    shape = (dialect, len(tokens), task_id is not None, project_id is not None)
+    rows = (await conn.execute(_ranking(*shape, True), params)).all()
+    # Each row carries the lowest count among the candidates and how many there were.
+    if rows and rows[0][3] == cap and (len(rows) < limit or rows[-1][1] <= rows[0][2]):
+        rows = (await conn.execute(_ranking(*shape, False), params)).all()
+    return [(int(row[0]), int(row[1])) for row in rows]
