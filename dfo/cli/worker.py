@@ -61,6 +61,6 @@ def worker(
         )
 
     try:
-        run(go, configure_logging=False)
+        run(go, configure_logging=False, fast_loop=True)
     except KeyboardInterrupt:
         fail("interrupted", ExitCode.INTERRUPTED)

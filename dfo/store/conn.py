@@ -11,11 +11,12 @@ never for a coroutine of its own process.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar, Unpack
 
+from sqlalchemy import URL, CursorResult, Engine, Executable
 from sqlalchemy import Connection as SyncConnection
-from sqlalchemy import CursorResult, Executable
 
 T = TypeVar("T")
 Result = CursorResult[Unpack[tuple[Any, ...]]]  # noqa: UP044 - a runtime alias on 3.11
@@ -43,3 +44,40 @@ class InlineConnection:
 
     async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return fn(self.sync_connection, *args, **kwargs)
+
+
+class Database(Protocol):
+    """An engine as the store uses it: SQLAlchemy's `AsyncEngine`, or `InlineEngine`."""
+
+    @property
+    def url(self) -> URL: ...
+
+    def connect(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    def begin(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    async def dispose(self) -> None: ...
+
+
+class InlineEngine:
+    """A plain SQLAlchemy engine behind the awaitable interface (SQLite)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.sync_engine = engine
+
+    @property
+    def url(self) -> URL:
+        return self.sync_engine.url
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        with self.sync_engine.connect() as sync:
+            yield InlineConnection(sync)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[Connection]:
+        with self.sync_engine.begin() as sync:
+            yield InlineConnection(sync)
+
+    async def dispose(self) -> None:
+        self.sync_engine.dispose()

@@ -11,10 +11,10 @@ import sqlalchemy
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from dfo.errors import DatabaseUnavailable, InvalidInput
 from dfo.redact import mask_url, scrub, url_password
+from dfo.store.conn import Database, InlineEngine
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def dialect_of(url: str) -> str:
     return "mysql" if name in ("mysql", "mariadb") else name
 
 
-def create_engine(url: str, *, busy_timeout_ms: int = 5000) -> AsyncEngine:
+def create_engine(url: str, *, busy_timeout_ms: int = 5000) -> Database:
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -42,13 +42,11 @@ def create_engine(url: str, *, busy_timeout_ms: int = 5000) -> AsyncEngine:
     return _mysql_engine(url)
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
+def _sqlite_engine(url: str, busy_timeout_ms: int) -> Database:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
-    _sqlite_hooks(engine.sync_engine, busy_timeout_ms)
-    return engine
+    return InlineEngine(inline_sqlite_engine(url, busy_timeout_ms=busy_timeout_ms))
 
 
 def inline_sqlite_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
@@ -80,7 +78,9 @@ def _sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _mysql_engine(url: str) -> AsyncEngine:
+def _mysql_engine(url: str) -> Database:
+    from sqlalchemy.ext.asyncio import create_async_engine  # only MariaDB/MySQL need asyncio
+
     parsed = make_url(url)
     if "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
@@ -94,7 +94,7 @@ def _mysql_engine(url: str) -> AsyncEngine:
     )
 
 
-async def connect_with_retry(engine: AsyncEngine, url: str, *, tries: int, delay: float) -> None:
+async def connect_with_retry(engine: Database, url: str, *, tries: int, delay: float) -> None:
     """First connect: retry `tries` times `delay` seconds apart, then fail with exit 6."""
     last: BaseException | None = None
     for attempt in range(1, tries + 1):

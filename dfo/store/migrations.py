@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from dfo.store.conn import Connection as AsyncConnection
+from dfo.store.conn import Database
 from dfo.store.schema import metadata, schema_migrations, utcnow
 
 
@@ -77,7 +78,7 @@ MIGRATIONS: list[Migration] = [
 LATEST = MIGRATIONS[-1].version
 
 
-async def current_version(engine: AsyncEngine) -> int:
+async def current_version(engine: Database) -> int:
     async with engine.connect() as conn:
         exists = await conn.run_sync(lambda sync: inspect(sync).has_table(schema_migrations.name))
         if not exists:
@@ -86,7 +87,7 @@ async def current_version(engine: AsyncEngine) -> int:
         return max(versions, default=0)
 
 
-async def upgrade(engine: AsyncEngine, dialect: str) -> list[int]:
+async def upgrade(engine: Database, dialect: str) -> list[int]:
     """Apply pending migrations under a lock; return the versions applied (may be empty)."""
     async with _migration_lock(engine, dialect):
         applied: list[int] = []
@@ -106,7 +107,7 @@ async def upgrade(engine: AsyncEngine, dialect: str) -> list[int]:
 
 
 @asynccontextmanager
-async def _migration_lock(engine: AsyncEngine, dialect: str) -> AsyncIterator[None]:
+async def _migration_lock(engine: Database, dialect: str) -> AsyncIterator[None]:
     """One migrator at a time across processes and hosts."""
     if dialect == "mysql":
         async with engine.connect() as conn:

@@ -6,36 +6,31 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dfo.errors import DatabaseUnavailable, SchemaOutdated
 from dfo.redact import mask_url
 from dfo.settings import Settings
 from dfo.store import migrations
-from dfo.store.conn import Connection, InlineConnection
+from dfo.store.conn import Connection, Database, InlineConnection, InlineEngine
 from dfo.store.engine import (
     connect_with_retry,
     create_engine,
     describe_db_error,
     dialect_of,
-    inline_sqlite_engine,
 )
 
 
 class Store:
-    def __init__(self, engine: AsyncEngine, url: str, *, busy_timeout_ms: int = 5000) -> None:
-        self.engine = engine  # connection checks and migrations
+    def __init__(self, engine: Database, url: str) -> None:
+        self.engine = engine
         self.url = url
         self.dialect = dialect_of(url)
         # SQLite: transactions run on the loop's thread (see `store.conn`), one at a time per
         # process: SQLite has one writer and every transaction starts with BEGIN IMMEDIATE,
         # so taking turns costs nothing and a statement never waits on a coroutine of ours.
-        self._inline: Engine | None = None
+        self._inline = engine.sync_engine if isinstance(engine, InlineEngine) else None
         self._turn = asyncio.Lock()
-        if self.dialect == "sqlite":
-            self._inline = inline_sqlite_engine(url, busy_timeout_ms=busy_timeout_ms)
 
     @classmethod
     async def open(
@@ -48,7 +43,7 @@ class Store:
         """
         url = settings.effective_database_url
         engine = create_engine(url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-        store = cls(engine, url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        store = cls(engine, url)
         try:
             await connect_with_retry(
                 engine, url, tries=settings.connect_retries, delay=settings.connect_retry_delay
@@ -74,8 +69,6 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
-        if self._inline is not None:
-            self._inline.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

@@ -15,9 +15,11 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import cast
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dfo import keys
 from dfo.client import Client
@@ -33,7 +35,7 @@ pytestmark = pytest.mark.parametrize("backend", ["mariadb"])
 
 @asynccontextmanager
 async def hold(store: Store, phase: str, code: str) -> AsyncIterator[None]:
-    async with store.engine.connect() as conn:
+    async with cast(AsyncEngine, store.engine).connect() as conn:
         if phase == "context":
             await conn.execute(text("LOCK TABLES memories WRITE"))
             yield
@@ -159,7 +161,7 @@ async def test_sigkill_and_cancel_inside_finalization(
     [code] = await seed(store, items=2)
     queued = await client.enqueue(code)
     async with slow_database(fast, mariadb_server, 40) as slow:
-        async with store.engine.connect() as conn:
+        async with cast(AsyncEngine, store.engine).connect() as conn:
             transaction = await conn.begin()
             first = spawn_worker(settings=slow)
             await hold_in_finalization(store, client, queued.job_id, code, conn)
