@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import platform
 import statistics
@@ -96,7 +97,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
     if not values:
         raise ValueError("no samples")
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
     return ordered[rank - 1]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from dfo import keys
 from dfo.client import Client
 from dfo.settings import Settings
 from dfo.store import Store, tasks
@@ -50,6 +52,16 @@ async def test_log_lines_are_json_with_the_job_context(
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+async def registered(client: Client, queue: str) -> list[str]:
+    """Ids of the live workers of `queue`."""
+    found = []
+    async for key in client.pool.scan_iter(match=keys.WORKERS_PATTERN):
+        raw = await client.pool.get(key)
+        if raw and json.loads(raw).get("queue") == queue:
+            found.append(json.loads(raw)["worker_id"])
+    return found
+
+
 async def test_processes_launcher_prefixes_forwards_signals_and_stops_all(
     store: Store, client: Client, fast: Settings
 ) -> None:
@@ -62,6 +74,11 @@ async def test_processes_launcher_prefixes_forwards_signals_and_stops_all(
         text=True,
     )
     try:
+        # Both children up before the jobs: a fast one could otherwise take all four and the
+        # SIGTERM reach the other while it is still starting.
+        async with asyncio.timeout(30):
+            while len(await registered(client, fast.queue)) < 2:
+                await asyncio.sleep(0.05)
         for code in codes:
             await collect(client, (await client.enqueue(code)).job_id)
         launcher.send_signal(signal.SIGTERM)
@@ -72,7 +89,7 @@ async def test_processes_launcher_prefixes_forwards_signals_and_stops_all(
             launcher.wait()
     assert launcher.returncode == 0
     prefixes = {line.split(" ", 1)[0] for line in output.splitlines() if line.startswith("[w")}
-    assert prefixes == {"[w1]", "[w2]"}
+    assert prefixes == {"[w1]", "[w2]"}, output
     assert output.count("stopped") >= 2
 
     # One child dying takes the launcher and the other child down with its exit code.
