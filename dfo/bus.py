@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from dataclasses import replace
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
@@ -38,6 +39,7 @@ return seq
 
 LIVE_RETENTION_S = 7 * 24 * 3600
 _flushing: set[asyncio.Task[None]] = set()  # strong references to in-flight flushes
+FULL_BATCH = 8
 IDLE_CHECK_S = 1.0
 
 
@@ -46,41 +48,57 @@ def script() -> Lua:
     return _PUBLISH
 
 
+def _background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(work)
+    _flushing.add(task)
+    task.add_done_callback(_flushing.discard)
+
+
 class Bus:
     def __init__(self, redis: aioredis.Redis, *, retention_s: int = 24 * 3600) -> None:
         self.redis = redis
         self.retention_s = retention_s
         self._pending: list[tuple[Event, asyncio.Future[int]]] = []
-        self._in_flight = 0
 
     async def publish(self, event: Event) -> Event:
         """Publish `event`; returns it with its seq.
 
-        An idle bus sends at once. While a publish is in flight, events of other jobs wait for
-        the next batch, which goes out in one pipeline (one round trip, a fraction of the
-        per-command cost). A job awaits each publish before its next one, so its events never
-        share a batch and keep their order.
+        Events published in the same loop iteration go out in one pipeline (one round trip, a
+        fraction of the per-command cost). A job awaits each publish before its next one, so
+        its events never share a batch and keep their order.
         """
-        if not self._in_flight:
-            self._in_flight += 1
-            try:
-                seq = await _PUBLISH(self.redis, *self._arguments(event))
-            finally:
-                self._in_flight -= 1
-            return replace(event, seq=int(seq))
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((event, future))
-        if len(self._pending) == 1:  # the first of a batch starts its flush
-            task = asyncio.ensure_future(self._flush())
-            _flushing.add(task)
-            task.add_done_callback(_flushing.discard)
+        if len(self._pending) >= FULL_BATCH:
+            # Sent by this publisher now: in a burst (hundreds of jobs ready at once) a flush
+            # task would only run after every one of them had taken its turn.
+            batch, self._pending = self._pending, []
+            try:
+                await self._send(batch)
+            except asyncio.CancelledError:
+                # The others' events still go out (some perhaps twice: never lost).
+                others = [(e, f) for e, f in batch if f is not future and not f.done()]
+                if others:
+                    _background(self._send(others))
+                raise
+        elif len(self._pending) == 1:  # the first of a batch starts its flush
+            _background(self._flush())
         seq = await future
         return replace(event, seq=seq)
 
     async def _flush(self) -> None:
         # Runs on the next loop iteration: everything published meanwhile joins the batch.
         batch, self._pending = self._pending, []
-        self._in_flight += 1
+        try:
+            await self._send(batch)
+        except asyncio.CancelledError:  # the loop is closing: so are its publishers
+            for _, future in batch:
+                future.cancel()
+            raise
+
+    async def _send(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> None:
+        if not batch:
+            return
 
         def stage_all(pipe: Pipeline) -> None:
             for event, _ in batch:
@@ -88,6 +106,8 @@ class Bus:
 
         try:
             results = await scripts.execute(self.redis, stage_all, [_PUBLISH])
+        except asyncio.CancelledError:
+            raise
         except BaseException as exc:
             for _, future in batch:
                 if not future.done():
@@ -95,8 +115,6 @@ class Bus:
             if not isinstance(exc, Exception):
                 raise
             return
-        finally:
-            self._in_flight -= 1
         for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue

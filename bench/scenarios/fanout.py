@@ -38,7 +38,7 @@ WATCHERS_PER_PROCESS = 25
 
 
 async def run(env: Env, full: bool) -> Result:
-    jobs, watchers, items, reps = (50, 100, 200, 3) if full else (4, 8, 10, 2)
+    jobs, watchers, items, reps = (50, 100, 150, 3) if full else (4, 8, 10, 2)
     result = Result(NAME, WHAT, TARGET)
     settings = env.settings("sqlite")
     async with opened_store(settings) as store:
