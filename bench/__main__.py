@@ -49,19 +49,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(names: list[str], *, full: bool, keep: bool = False) -> dict[str, Any]:
-    env = Env(keep=keep)
     started = time.monotonic()
     results = []
-    try:
-        for name in names:
-            module = importlib.import_module(f"bench.scenarios.{name}")
-            print(f"running {name} ...", file=sys.stderr, flush=True)
+    for name in names:
+        module = importlib.import_module(f"bench.scenarios.{name}")
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        # Fresh services per scenario: one must not pay for what an earlier one left behind
+        # (a Redis holding 20,000 jobs' events rewrites its append-only file meanwhile).
+        env = Env(keep=keep)
+        try:
             t0 = time.monotonic()
             result: Result = asyncio.run(module.run(env, full))
             result.seconds = time.monotonic() - t0
-            results.append(result.as_dict())
-    finally:
-        env.close()
+        finally:
+            env.close()
+        results.append(result.as_dict())
     return {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "size": "full" if full else "smoke",
