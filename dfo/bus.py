@@ -36,16 +36,13 @@ redis.call('PUBLISH', KEYS[3], event)
 redis.call('PUBLISH', KEYS[4], event)
 return seq
 """)
+#: For callers staging a publish in their own pipeline (`Bus.stage`, `scripts.execute`).
+SCRIPTS = [_PUBLISH]
 
 LIVE_RETENTION_S = 7 * 24 * 3600
 _flushing: set[asyncio.Task[None]] = set()  # strong references to in-flight flushes
 FULL_BATCH = 8
 IDLE_CHECK_S = 1.0
-
-
-def script() -> Lua:
-    """The publish script (for callers staging a publish in their own pipeline)."""
-    return _PUBLISH
 
 
 def _background(work: Coroutine[Any, Any, None]) -> None:
@@ -105,7 +102,7 @@ class Bus:
                 self.stage(pipe, event)
 
         try:
-            results = await scripts.execute(self.redis, stage_all, [_PUBLISH])
+            results = await scripts.execute(self.redis, stage_all, SCRIPTS)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:

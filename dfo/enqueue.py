@@ -18,8 +18,8 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 from dfo import queue, scripts
+from dfo.bus import SCRIPTS as BUS_SCRIPTS
 from dfo.bus import Bus
-from dfo.bus import script as bus_script
 from dfo.errors import DfoError, InvalidInput, RedisUnavailable
 from dfo.events import Event, EventType
 from dfo.models import Job, JobStatus, Priority, Task, TaskStatus, parse_task_code
@@ -164,7 +164,7 @@ async def enqueue(
         queue.stage_push(pipe, pool.job_serializer, arq_id, job_id, level.value, settings.queue)
 
     try:
-        results = await scripts.execute(pool, stage, [bus_script(), *queue.SCRIPTS])
+        results = await scripts.execute(pool, stage, [*BUS_SCRIPTS, *queue.SCRIPTS])
         for result in results:
             if isinstance(result, Exception):
                 raise result

@@ -22,7 +22,7 @@ from arq.connections import ArqRedis
 from arq.jobs import serialize_job
 from redis.asyncio.client import Pipeline
 
-from dfo import keys, scripts
+from dfo import keys
 from dfo.models import Priority
 from dfo.scripts import Lua
 
@@ -53,10 +53,20 @@ def stage_push(
     pipe: Pipeline, serializer: Any, arq_id: str, job_id: str, priority: str, queue: str
 ) -> None:
     """Add the push of `arq_id` (runnable now, at its priority) to `pipe`."""
+    _PUSH.stage(pipe, *_push_arguments(serializer, arq_id, job_id, priority, queue))
+
+
+async def push(pool: ArqRedis, arq_id: str, job_id: str, priority: str, queue: str) -> None:
+    """Make the job runnable now under `arq_id`, and wake an idle worker."""
+    await _PUSH(pool, *_push_arguments(pool.job_serializer, arq_id, job_id, priority, queue))
+
+
+def _push_arguments(
+    serializer: Any, arq_id: str, job_id: str, priority: str, queue: str
+) -> tuple[list[str], list[str | int | bytes]]:
     now_ms = int(time.time() * 1000)
     data = serialize_job(FUNCTION, (job_id,), {}, None, now_ms, serializer=serializer)
-    _PUSH.stage(
-        pipe,
+    return (
         [keys.arq_job(arq_id), keys.arq_result(arq_id), queue],
         [
             data,
@@ -66,17 +76,6 @@ def stage_push(
             keys.wake(queue),
         ],
     )
-
-
-async def push(pool: ArqRedis, arq_id: str, job_id: str, priority: str, queue: str) -> None:
-    """Make the job runnable now under `arq_id`, and wake an idle worker."""
-
-    def stage(pipe: Pipeline) -> None:
-        stage_push(pipe, pool.job_serializer, arq_id, job_id, priority, queue)
-
-    [result] = await scripts.execute(pool, stage, SCRIPTS)
-    if isinstance(result, Exception):
-        raise result
 
 
 async def wake(pool: ArqRedis, queue: str) -> None:

@@ -1,12 +1,13 @@
 """A TCP proxy run as its own process: kill it to cut the database off, start it to restore.
 
-python -m tests.support.proxy LISTEN_PORT TARGET_HOST TARGET_PORT
+python -m tests.support.proxy LISTEN_PORT TARGET_HOST TARGET_PORT [DELAY_MS]
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 import sys
 
 
@@ -36,6 +37,23 @@ async def main(listen: int, host: str, port: int, delay: float) -> None:
     print("ready", flush=True)
     async with server:
         await server.serve_forever()
+
+
+def start(listen: int, port: int, delay_ms: int = 0) -> subprocess.Popen[bytes]:
+    """The proxy to 127.0.0.1:`port` as a process, returned once it listens on `listen`."""
+    args = [str(listen), "127.0.0.1", str(port), str(delay_ms)]
+    proxy = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.proxy", *args], stdout=subprocess.PIPE
+    )
+    assert proxy.stdout is not None and proxy.stdout.readline().strip() == b"ready"
+    return proxy
+
+
+def stop(proxy: subprocess.Popen[bytes]) -> None:
+    proxy.kill()
+    proxy.wait()
+    if proxy.stdout:
+        proxy.stdout.close()
 
 
 if __name__ == "__main__":

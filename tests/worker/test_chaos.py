@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from dfo.settings import Settings
 from dfo.store import Store, jobs, tasks
 from dfo.store.schema import task_items
 from tests.support import mariadb
+from tests.support import proxy as proxy_process
 from tests.worker.conftest import Spawn, assert_gap_free, collect, seed, until
 
 
@@ -182,44 +181,23 @@ async def test_database_down_at_start_then_dying_mid_job(
         }
     )
 
-    def start_proxy() -> subprocess.Popen[bytes]:
-        proxy = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.support.proxy",
-                str(port),
-                "127.0.0.1",
-                str(mariadb_server.port),
-            ],
-            stdout=subprocess.PIPE,
-        )
-        assert proxy.stdout is not None and proxy.stdout.readline().strip() == b"ready"
-        return proxy
-
     worker = spawn_worker(settings=through_proxy)  # the database is unreachable: it waits
     queued = await client.enqueue(code)
     await asyncio.sleep(1.0)
     assert worker.process.poll() is None, worker.output()
     assert (await client.snapshot(queued.job_id)).status == "queued"
-    proxy = start_proxy()
+    proxy = proxy_process.start(port, mariadb_server.port)
     try:
         await until(client, queued.job_id, lambda e: e.message.startswith("item 2/8"))
-        proxy.kill()
-        proxy.wait()
-        if proxy.stdout:
-            proxy.stdout.close()
+        proxy_process.stop(proxy)
         await asyncio.sleep(1.0)
-        proxy = start_proxy()
+        proxy = proxy_process.start(port, mariadb_server.port)
         events = await collect(client, queued.job_id, within=60)
         assert events[-1].type == EventType.COMPLETED, [e.message for e in events[-5:]]
         job = await client.snapshot(queued.job_id)
         assert job.status == "completed" and not job.live
     finally:
-        proxy.kill()
-        proxy.wait()
-        if proxy.stdout:
-            proxy.stdout.close()
+        proxy_process.stop(proxy)
 
 
 async def test_max_retries_exceeded_in_arq_fails_the_job_in_the_store(

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import cast
@@ -28,6 +26,7 @@ from dfo.settings import Settings
 from dfo.store import Store, tasks
 from dfo.store.conn import Connection
 from tests.support import mariadb
+from tests.support import proxy as proxy_process
 from tests.worker.conftest import Spawn, assert_gap_free, collect, seed, until
 
 pytestmark = pytest.mark.parametrize("backend", ["mariadb"])
@@ -111,27 +110,12 @@ async def slow_database(
 ) -> AsyncIterator[Settings]:
     """Settings whose database connections go through a proxy adding `delay_ms` per request."""
     port = mariadb.free_port()
-    proxy = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.support.proxy",
-            str(port),
-            "127.0.0.1",
-            str(server.port),
-            str(delay_ms),
-        ],
-        stdout=subprocess.PIPE,
-    )
+    proxy = proxy_process.start(port, server.port, delay_ms)
     try:
-        assert proxy.stdout is not None and proxy.stdout.readline().strip() == b"ready"
         database = fast.effective_database_url.rsplit("/", 1)[1]
         yield fast.model_copy(update={"database_url": server.url(database, port=port)})
     finally:
-        proxy.kill()
-        proxy.wait()
-        if proxy.stdout:
-            proxy.stdout.close()
+        proxy_process.stop(proxy)
 
 
 async def hold_in_finalization(
