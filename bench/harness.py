@@ -161,7 +161,7 @@ class Env:
         if backend == "sqlite":
             return f"sqlite+aiosqlite:///{self.dir / f'db{self._databases}.sqlite'}"
         if self._mariadb is None:
-            self._mariadb = mariadb.start(self.dir / "mariadb")
+            self._mariadb = mariadb.start(self.dir / "mariadb", buffer_pool="128M")
         return self._mariadb.create_database(f"bench{self._databases}")
 
     def settings(self, backend: str = "sqlite", **update: Any) -> Settings:

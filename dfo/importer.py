@@ -387,7 +387,7 @@ async def write(conn: Connection, spec: ImportSpec) -> dict[str, dict[str, int]]
     for mem in spec.memories:
         owner = None if mem.scope == "global" else project_id
         digest = memory_store.content_hash(owner, mem.content)
-        await _upsert(
+        memory_id = await _upsert(
             conn,
             memories,
             memories.c.content_hash == digest,
@@ -403,6 +403,7 @@ async def write(conn: Connection, spec: ImportSpec) -> dict[str, dict[str, int]]
             tally,
             "memories",
         )
+        await memory_store.index(conn, [memory_id])  # its summary may have changed
     return tally.as_dict()
 
 

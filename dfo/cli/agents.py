@@ -151,11 +151,7 @@ def test_(
 
         async with open_store(settings) as store, store.read() as conn:
             agent = await agents.get_agent(conn, agent_name)
-            context = (
-                await load_task_context(conn, store.dialect, task_code)
-                if task_code
-                else _sample_context()
-            )
+            context = await load_task_context(conn, task_code) if task_code else _sample_context()
         runner = build(agent, RunInfo(job_id="agent-test", request_id="agent-test"))
         try:
             await runner.run(context, _PrintSink(json_))

@@ -95,14 +95,16 @@ def memories_(
     task: Annotated[
         str | None, typer.Argument(help="Task code: its top-10 relevant memories.")
     ] = None,
-    search: Annotated[str | None, typer.Option("--search", "-s", help="Full-text query.")] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Words to search for (any text).")
+    ] = None,
     project: Annotated[
         str | None, typer.Option(help="With --search: this project and global.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="Most results shown.")] = 10,
     json_: JsonOpt = False,
 ) -> None:
-    """Memories relevant to a task, or matching a full-text search.
+    """Memories relevant to a task, or matching a search.
 
     Any text is a valid query: it is split into words, so `C++ (bob@example.com` works.
 
@@ -124,7 +126,6 @@ def memories_(
                 query = search if search is not None else memories.context_query(found)
                 rows = await memories.search(
                     conn,
-                    store.dialect,
                     query,
                     project_id=found.project_id,
                     limit=limit,
@@ -136,9 +137,7 @@ def memories_(
                     (await projects.get_project(conn, project_code)).id if project_code else None
                 )
                 query = search or ""
-                rows = await memories.search(
-                    conn, store.dialect, query, project_id=project_id, limit=limit
-                )
+                rows = await memories.search(conn, query, project_id=project_id, limit=limit)
         if json_:
             output.emit_json({"task": code, "query": query, "memories": rows})
             return

@@ -7,7 +7,7 @@ from dfo.store import memories, tasks
 from dfo.store.conn import Connection
 
 
-async def load_task_context(conn: Connection, dialect: str, code: str) -> TaskContext:
+async def load_task_context(conn: Connection, code: str) -> TaskContext:
     task = await tasks.get_task(conn, code)
     items = await tasks.list_items(conn, task.id)
     return TaskContext(
@@ -15,5 +15,5 @@ async def load_task_context(conn: Connection, dialect: str, code: str) -> TaskCo
         items=items,
         items_pending=[item for item in items if not item.is_completed],
         dependencies=await tasks.dependencies(conn, task.id),
-        memories=await memories.relevant_to(conn, dialect, task),
+        memories=await memories.relevant_to(conn, task),
     )

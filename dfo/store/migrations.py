@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import inspect, select, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 
+from dfo.store import memories as memory_store
 from dfo.store.conn import Connection as AsyncConnection
 from dfo.store.conn import Database
-from dfo.store.schema import metadata, schema_migrations, utcnow
+from dfo.store.schema import memory_words, metadata, schema_migrations, utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,50 +33,37 @@ class Migration:
 
 async def _initial(conn: AsyncConnection, dialect: str) -> None:
     await conn.run_sync(lambda sync: metadata.create_all(sync, checkfirst=True))
-    if dialect == "mysql":
-        await _mysql_fulltext(conn)
-    else:
-        await _sqlite_fts(conn)
 
 
-async def _mysql_fulltext(conn: AsyncConnection) -> None:
-    def has_index(sync: Connection) -> bool:
-        return any(ix["name"] == "ft_memories" for ix in inspect(sync).get_indexes("memories"))
-
-    if not await conn.run_sync(has_index):
-        await conn.execute(text("CREATE FULLTEXT INDEX ft_memories ON memories (content, summary)"))
-
-
-_SQLITE_FTS = [
-    """CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5(
-        content, summary, content='memories', content_rowid='id')""",
-    """CREATE TRIGGER IF NOT EXISTS memories_fts_ai AFTER INSERT ON memories BEGIN
-        INSERT INTO memories_fts(rowid, content, summary)
-        VALUES (new.id, new.content, new.summary);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS memories_fts_ad AFTER DELETE ON memories BEGIN
-        INSERT INTO memories_fts(memories_fts, rowid, content, summary)
-        VALUES ('delete', old.id, old.content, old.summary);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS memories_fts_au AFTER UPDATE OF content, summary ON memories
-    BEGIN
-        INSERT INTO memories_fts(memories_fts, rowid, content, summary)
-        VALUES ('delete', old.id, old.content, old.summary);
-        INSERT INTO memories_fts(rowid, content, summary)
-        VALUES (new.id, new.content, new.summary);
-    END""",
-    # Index rows that existed before the FTS table did.
-    "INSERT INTO memories_fts(memories_fts) VALUES ('rebuild')",
+# What version 1 built for memory search before `memory_words` replaced it.
+_OLD_SQLITE_FTS = [
+    "DROP TRIGGER IF EXISTS memories_fts_ai",
+    "DROP TRIGGER IF EXISTS memories_fts_ad",
+    "DROP TRIGGER IF EXISTS memories_fts_au",
+    "DROP TABLE IF EXISTS memories_fts",
 ]
 
 
-async def _sqlite_fts(conn: AsyncConnection) -> None:
-    for statement in _SQLITE_FTS:
-        await conn.execute(text(statement))
+async def _memory_words(conn: AsyncConnection, dialect: str) -> None:
+    await conn.run_sync(
+        lambda sync: metadata.create_all(sync, tables=[memory_words], checkfirst=True)
+    )
+    indexes = await conn.run_sync(lambda sync: inspect(sync).get_indexes("memories"))
+    if not any(ix["column_names"] == ["task_id"] for ix in indexes):
+        await conn.execute(text("CREATE INDEX ix_memories_task ON memories (task_id)"))
+    if dialect == "mysql":
+        if any(ix["name"] == "ft_memories" for ix in indexes):
+            await conn.execute(text("DROP INDEX ft_memories ON memories"))
+    else:
+        for statement in _OLD_SQLITE_FTS:
+            await conn.execute(text(statement))
+    count = await memory_store.index_all(conn)
+    log.info("memory search: words of %d memories indexed", count)
 
 
 MIGRATIONS: list[Migration] = [
-    Migration(1, "initial schema with full-text search on memories", _initial),
+    Migration(1, "initial schema", _initial),
+    Migration(2, "memory search by a word index instead of full-text indexes", _memory_words),
 ]
 
 LATEST = MIGRATIONS[-1].version

@@ -1,25 +1,34 @@
-"""Full-text search on memories: the only SQL that differs per dialect (the per-word match).
+"""Memory search: words looked up in `memory_words`, the same SQL on both dialects.
 
-User text never reaches a full-text parser as syntax: it is cut into word tokens, each token is
-quoted, and the query is bound as a parameter. (MariaDB's boolean mode raises error 1064 on
-`C++` or `(bug`; SQLite FTS5 fails on `foo-bar`, `a:b`, `AND` or `*foo`.)
+A memory's words are cut from its content and summary by `words` when it is written; a query
+is cut by `terms` the same way, so user text is only ever a bound parameter compared to whole
+words (no full-text syntax to escape). Words are lower-cased with accents removed (`cafe` finds
+`Café`), at most 64 characters, and the stopwords below are neither indexed nor searched.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import (
+    Select,
+    bindparam,
+    desc,
+    func,
+    or_,
+    select,
+    union_all,
+)
 
 from dfo.store.conn import Connection
+from dfo.store.schema import memories, memory_words
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 32
-# InnoDB never indexes tokens shorter than innodb_ft_min_token_size (3): they cannot match.
-_MIN_LEN = {"mysql": 3, "sqlite": 1}
-# InnoDB's default stopword list: MariaDB never matches these, so neither does SQLite, and a
-# query ranks the same on both backends.
+MAX_WORD_LEN = 64
+# InnoDB's default full-text stopword list (what the search skipped when it used FULLTEXT).
 STOPWORDS = frozenset(
     [
         "a",
@@ -60,77 +69,89 @@ STOPWORDS = frozenset(
     ]
 )
 
-# One sub-select per query word: a memory's relevance is the number of them that find it.
-_WORD_MYSQL = "SELECT id FROM memories WHERE MATCH(content, summary) AGAINST(:w{n} IN BOOLEAN MODE)"
-_WORD_SQLITE = "SELECT rowid AS id FROM memories_fts WHERE memories_fts MATCH :w{n}"
-_OWNED = "SELECT id FROM memories WHERE task_id = :task_id"
+
+def _fold(token: str) -> str:
+    token = token.lower().strip("_")
+    if token.isascii():
+        return token[:MAX_WORD_LEN]
+    decomposed = unicodedata.normalize("NFKD", token)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", plain)[:MAX_WORD_LEN]
 
 
-def terms(query: str, dialect: str, limit: int | None = MAX_TERMS) -> list[str]:
-    """Distinct word tokens of `query`, lower-cased, in order, at most `limit`."""
+def _cut(text: str, limit: int | None) -> list[str]:
     seen: dict[str, None] = {}
-    min_len = _MIN_LEN.get(dialect, 1)
-    for match in _WORD.finditer(query):
-        token = match.group(0).lower().strip("_")
-        if len(token) >= min_len and token not in STOPWORDS and token not in seen:
+    for match in _WORD.finditer(text):
+        token = _fold(match.group(0))
+        if token and token not in STOPWORDS and token not in seen:
             seen[token] = None
             if len(seen) == limit:
                 break
     return list(seen)
 
 
-def word_match(token: str) -> str:
-    """The text handed to MATCH for one token: quoted, so it is a word and never syntax."""
-    return f'"{token}"'
+def terms(query: str, limit: int | None = MAX_TERMS) -> list[str]:
+    """The distinct words of `query` searched for, in order, at most `limit`."""
+    return _cut(query, limit)
 
 
-_SCOPE = "WHERE (m.project_id = :project_id OR m.project_id IS NULL)"
+def words(content: str, summary: str | None) -> list[str]:
+    """The distinct words a memory is found by."""
+    return _cut(f"{content}\n{summary or ''}", None)
 
 
 @functools.cache
-def _ranking(dialect: str, words: int, owned: bool, scoped: bool, capped: bool) -> TextClause:
-    word = _WORD_MYSQL if dialect == "mysql" else _WORD_SQLITE
-    parts = [word.format(n=n) for n in range(words)] + ([_OWNED] if owned else [])
-    # Only fixed fragments and numbered placeholders are joined here; words are bound.
-    union = " UNION ALL ".join(parts)
-    cap = " LIMIT :cap" if capped else ""
-    scope = _SCOPE if scoped else ""
-    return text(
-        "SELECT m.id, hit.n, hit.floor, hit.candidates FROM ("  # noqa: S608
-        "SELECT id, n, MIN(n) OVER () AS floor, COUNT(*) OVER () AS candidates FROM ("
-        f"SELECT id, COUNT(*) AS n FROM ({union}) AS found GROUP BY id ORDER BY n DESC{cap}"
-        f") AS top) AS hit JOIN memories m ON m.id = hit.id {scope} "
-        "ORDER BY hit.n DESC, m.importance DESC, m.created_at DESC, m.id DESC LIMIT :limit"
+def _ranking(owned: bool, scoped: bool) -> Select[tuple[int, int]]:
+    """(memory id, words matched) of the best `b_limit` memories, in order: one look-up of
+    all the query's words, ranked from the index rows alone (they carry importance, recency
+    and project), so exact however many memories match."""
+    w = memory_words.c
+    parts = [
+        select(w.memory_id, w.project_id, w.importance, w.created_at).where(
+            w.word.in_(bindparam("b_words", expanding=True))
+        )
+    ]
+    if owned:  # the task's own memories: one more matching word
+        m = memories.c
+        parts.append(
+            select(m.id, m.project_id, m.importance, m.created_at).where(
+                m.task_id == bindparam("b_task_id")
+            )
+        )
+    found = union_all(*parts).subquery("found")
+    ranked = select(found.c.memory_id, func.count().label("n"))
+    if scoped:
+        in_project = found.c.project_id == bindparam("b_project_id")
+        ranked = ranked.where(or_(in_project, found.c.project_id.is_(None)))
+    # MAX: a task's own memory is found twice (a word and its task), one memory all the same.
+    return (
+        ranked.group_by(found.c.memory_id)
+        .order_by(
+            desc("n"),
+            func.max(found.c.importance).desc(),
+            func.max(found.c.created_at).desc(),
+            found.c.memory_id.desc(),
+        )
+        .limit(bindparam("b_limit"))
     )
 
 
 async def rank(
     conn: Connection,
-    dialect: str,
     tokens: list[str],
     *,
     project_id: int | None,
     task_id: int | None,
     limit: int,
-    cap: int = 1000,
 ) -> list[tuple[int, int]]:
     """The best `limit` memories as (id, words matched): most words, then importance, then
     recency. With `task_id`, the task's own memories count as matching one more word (and
     are found even when no word matches them); with `project_id`, that project's and global
-    memories only.
-
-    Only the `cap` most-matching memories are ranked (a query whose words match thousands
-    reads a few hundred rows), unless the cut falls inside the group deciding the last
-    places: then all of them are."""
-    params: dict[str, object] = {f"w{n}": word_match(t) for n, t in enumerate(tokens)}
-    params.update(limit=limit, cap=cap)
+    memories only."""
+    params: dict[str, object] = {"b_words": tokens, "b_limit": limit}
     if task_id is not None:
-        params["task_id"] = task_id
+        params["b_task_id"] = task_id
     if project_id is not None:
-        params["project_id"] = project_id
-    shape = (dialect, len(tokens), task_id is not None, project_id is not None)
-    rows = (await conn.execute(_ranking(*shape, True), params)).all()
-    # Each row carries the lowest count among the candidates and how many there were.
-    if rows and rows[0][3] == cap and (len(rows) < limit or rows[-1][1] <= rows[0][2]):
-        rows = (await conn.execute(_ranking(*shape, False), params)).all()
-    return [(int(row[0]), int(row[1])) for row in rows]
+        params["b_project_id"] = project_id
+    rows = await conn.execute(_ranking(task_id is not None, project_id is not None), params)
+    return [(int(mid), int(n)) for mid, n in rows]

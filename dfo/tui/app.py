@@ -115,7 +115,7 @@ class DfoApp(App[None]):
             task = await tasks.get_task(conn, code)
             items = await tasks.list_items(conn, task.id)
             deps = await tasks.dependencies(conn, task.id)
-            found = await memories.relevant_to(conn, client.store.dialect, task)
+            found = await memories.relevant_to(conn, task)
         return task, items, deps, found
 
     async def search_memories(self, code: str, query: str) -> list[Memory]:
@@ -124,9 +124,7 @@ class DfoApp(App[None]):
         client = self.require_client()
         async with client.store.read() as conn:
             task = await tasks.get_task(conn, code)
-            return await memories.search(
-                conn, client.store.dialect, query, project_id=task.project_id, limit=20
-            )
+            return await memories.search(conn, query, project_id=task.project_id, limit=20)
 
     def task_codes(self) -> list[str]:
         return sorted(self.board.titles)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from dfo import importer
 from dfo.errors import ImportFileError
-from dfo.store import Store, tasks
+from dfo.store import Store, memories, tasks
 from dfo.store.schema import metadata, task_items
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop.yaml"
@@ -133,3 +133,16 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
         importer.read_file(bad_json)
     with pytest.raises(ImportFileError, match="expected a mapping"):
         importer.parse(["a", "list"], "x.yaml")
+
+
+async def test_reimported_memory_changes_reach_search(store: Store) -> None:
+    document = example()
+    await run_import(store, document)
+    first = document["memories"][0]
+    first["summary"] = "zanzibar checklist"
+    first["importance"] = 0.01
+    await run_import(store, document)
+    async with store.read() as conn:
+        found = await memories.search(conn, "zanzibar")
+    assert [(m.content, m.summary) for m in found] == [(first["content"], "zanzibar checklist")]
+    assert found[0].importance == pytest.approx(0.01)

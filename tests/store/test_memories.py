@@ -1,16 +1,17 @@
-"""Store contract: memories and full-text search on both dialects, hostile input included."""
+"""Store contract: memories and their word search on both dialects, hostile input included."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, insert, select, update
 
 from dfo.store import Store, memories
 from dfo.store.schema import memories as memories_table
-from dfo.store.schema import utcnow
-from dfo.store.search import MAX_TERMS, terms, word_match
+from dfo.store.schema import memory_words, utcnow
+from dfo.store.schema import projects as projects_table
+from dfo.store.search import MAX_TERMS, MAX_WORD_LEN, terms, words
 from tests.store import helpers
 
 HOSTILE = [
@@ -59,7 +60,7 @@ async def _seed(store: Store) -> None:
 async def test_hostile_queries_never_error(store: Store, query: str) -> None:
     await _seed(store)
     async with store.read() as conn:
-        found = await memories.search(conn, store.dialect, query, project_id=1)
+        found = await memories.search(conn, query, project_id=1)
     assert isinstance(found, list)
     assert all(m.project_id in (1, None) for m in found)
 
@@ -67,9 +68,9 @@ async def test_hostile_queries_never_error(store: Store, query: str) -> None:
 async def test_punctuated_terms_find_their_words(store: Store) -> None:
     await _seed(store)
     async with store.read() as conn:
-        by_email = await memories.search(conn, store.dialect, "C++ (bob@example.com")
-        by_hyphen = await memories.search(conn, store.dialect, "well-known")
-        by_accent = await memories.search(conn, store.dialect, "café")
+        by_email = await memories.search(conn, "C++ (bob@example.com")
+        by_hyphen = await memories.search(conn, "well-known")
+        by_accent = await memories.search(conn, "café")
     assert [m.summary for m in by_email] == ["build contact"]
     assert [m.summary for m in by_hyphen] == ["retries"]
     assert [m.content for m in by_accent] == ["Café décor for the ünïcödé test"]
@@ -78,8 +79,8 @@ async def test_punctuated_terms_find_their_words(store: Store) -> None:
 async def test_project_scope_includes_global_and_excludes_other_projects(store: Store) -> None:
     await _seed(store)
     async with store.read() as conn:
-        scoped = await memories.search(conn, store.dialect, "worker", project_id=1)
-        everywhere = await memories.search(conn, store.dialect, "worker")
+        scoped = await memories.search(conn, "worker", project_id=1)
+        everywhere = await memories.search(conn, "worker")
     assert {m.summary for m in scoped} == {"build contact", "pipeline"}
     assert {m.summary for m in everywhere} == {"build contact", "pipeline", "runbook"}
 
@@ -109,7 +110,7 @@ async def test_context_memories_rank_relevance_then_importance_then_recency(stor
         for n in range(12):
             await memories.add_memory(conn, project_id=1, content=f"filler {chr(97 + n)} latency")
     async with store.read() as conn:
-        top = await memories.relevant_to(conn, store.dialect, task)
+        top = await memories.relevant_to(conn, task)
     assert len(top) == 10
     assert top[0].content == "queue latency tune DFO-5 notes"
     assert [m.content for m in top[1:4]] == [
@@ -128,24 +129,57 @@ async def test_same_content_is_stored_once_per_project(store: Store) -> None:
     assert first[1] is True and again == (first[0], False) and global_[1] is True
 
 
-async def test_updated_content_is_searchable(store: Store) -> None:
+async def test_changed_text_is_searchable_once_reindexed(store: Store) -> None:
     async with store.transaction() as conn:
         await helpers.project(conn)
         mid, _ = await memories.add_memory(conn, project_id=1, content="old words")
         await conn.execute(
             update(memories_table).where(memories_table.c.id == mid).values(content="fresh text")
         )
+        await memories.index(conn, [mid])
     async with store.read() as conn:
-        assert await memories.search(conn, store.dialect, "old") == []
-        assert [m.id for m in await memories.search(conn, store.dialect, "fresh")] == [mid]
+        assert await memories.search(conn, "old") == []
+        assert [m.id for m in await memories.search(conn, "fresh")] == [mid]
 
 
-def test_terms_are_quoted_words_only() -> None:
-    assert terms("C++ (bob@example.com", "sqlite") == ["c", "bob", "example"]
-    assert terms("C++ (bob@example.com", "mysql") == ["bob", "example"]
-    assert terms("AND OR *foo the", "sqlite") == ["and", "foo"]
-    assert word_match("and") == '"and"'  # a quoted word: never MATCH syntax
-    assert len(terms(" ".join(f"w{n}" for n in range(1000)), "sqlite")) == MAX_TERMS
+async def test_a_memory_another_program_inserted_is_found(store: Store) -> None:
+    async with store.transaction() as conn:
+        await helpers.project(conn)
+        await memories.add_memory(conn, project_id=1, content="written by dfo")
+        # Straight into the table, as another tool sharing the database would.
+        await conn.execute(
+            insert(memories_table).values(
+                project_id=1, content="written elsewhere", content_hash="x" * 64
+            )
+        )
+    async with store.transaction() as conn:
+        found = await memories.search(conn, "elsewhere")
+        again = await memories.search(conn, "written")
+    assert [m.content for m in found] == ["written elsewhere"]
+    assert {m.content for m in again} == {"written by dfo", "written elsewhere"}
+
+
+async def test_deleted_memories_take_their_words_along(store: Store) -> None:
+    async with store.transaction() as conn:
+        await helpers.project(conn)
+        await helpers.project(conn, "OTH", "Other")
+        await memories.add_memory(conn, project_id=2, content="doomed note")
+        await memories.add_memory(conn, project_id=1, content="kept note")
+        await conn.execute(delete(projects_table).where(projects_table.c.id == 2))
+    async with store.read() as conn:
+        left = (await conn.execute(select(memory_words.c.word))).scalars().all()
+        found = await memories.search(conn, "note")
+    assert sorted(left) == ["kept", "note"]
+    assert [m.content for m in found] == ["kept note"]
+
+
+def test_terms_are_words_only() -> None:
+    assert terms("C++ (bob@example.com") == ["c", "bob", "example"]
+    assert terms("AND OR *foo the") == ["and", "foo"]  # or, the: stopwords
+    assert terms("Café DÉCOR naïve") == ["cafe", "decor", "naive"]
+    assert terms("x" * 100) == ["x" * MAX_WORD_LEN]
+    assert len(terms(" ".join(f"w{n}" for n in range(1000)))) == MAX_TERMS
+    assert words("Retry the DB", "retry policy") == ["retry", "db", "policy"]
 
 
 async def test_context_includes_memories_written_for_the_task(store: Store) -> None:
@@ -157,5 +191,5 @@ async def test_context_includes_memories_written_for_the_task(store: Store) -> N
         await memories.add_memory(conn, project_id=1, content="unrelated", task_id=other.id)
         await memories.add_memory(conn, project_id=1, content="payments in general")
     async with store.read() as conn:
-        top = await memories.relevant_to(conn, store.dialect, task)
+        top = await memories.relevant_to(conn, task)
     assert [m.content for m in top] == ["payments in general", "no shared words"]

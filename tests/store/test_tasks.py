@@ -139,7 +139,7 @@ async def test_task_context_loads_everything(store: Store) -> None:
             conn, project_id=1, content="The worker pipeline has four phases", importance=0.9
         )
     async with store.read() as conn:
-        ctx = await load_task_context(conn, store.dialect, "DFO-2")
+        ctx = await load_task_context(conn, "DFO-2")
     assert ctx.task.code == "DFO-2"
     assert [i.title for i in ctx.items_pending] == ["a", "b"]
     assert [d.source_task_code for d in ctx.dependencies.blockers] == ["DFO-1"]

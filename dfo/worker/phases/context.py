@@ -14,7 +14,7 @@ PHASE = "context"
 async def run(job: JobRun) -> tuple[TaskContext, Agent]:
     store = job.state.store
     async with store.read() as conn:
-        context = await load_task_context(conn, store.dialect, job.job.task_code)
+        context = await load_task_context(conn, job.job.task_code)
         agent = await agents.get_agent(conn, job.job.agent_name or "")
         await job.record_state(conn, phase=PHASE, progress=5)
     await job.emit(
