@@ -129,7 +129,8 @@ async def _add_words(conn: Connection, texts: Iterable[Sequence[Any]]) -> None:
 def _compiled_insert(dialect: Dialect) -> tuple[str, tuple[str, ...], Callable[[Any], Any]]:
     compiled = _INSERT_WORD.compile(dialect=dialect)
     assert compiled.positiontup is not None  # both drivers take positional parameters
-    convert = memory_words.c.created_at.type.bind_processor(dialect) or (lambda value: value)
+    created_at = memory_words.c.created_at.type.dialect_impl(dialect)
+    convert = created_at.bind_processor(dialect) or (lambda value: value)
     return compiled.string, tuple(compiled.positiontup), convert
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, insert, select, update
@@ -193,3 +193,23 @@ async def test_context_includes_memories_written_for_the_task(store: Store) -> N
     async with store.read() as conn:
         top = await memories.relevant_to(conn, task)
     assert [m.content for m in top] == ["payments in general", "no shared words"]
+
+
+async def test_word_rows_store_times_exactly_as_the_memory_row(store: Store) -> None:
+    # The index is written through the driver directly: its times must be stored the way
+    # SQLAlchemy stores them in `memories` (on SQLite: text that sorts right).
+    async with store.transaction() as conn:
+        await helpers.project(conn)
+        mid, _ = await memories.add_memory(conn, project_id=1, content="timed note")
+        await conn.execute(
+            update(memories_table)
+            .where(memories_table.c.id == mid)
+            .values(created_at=datetime(2026, 1, 2, 3, 4, 5))  # no microseconds
+        )
+        await memories.index(conn, [mid])
+        raw = await conn.exec_driver_sql(
+            "SELECT m.created_at, w.created_at FROM memories m "
+            "JOIN memory_words w ON w.memory_id = m.id"
+        )
+        pairs = raw.all()
+    assert len(pairs) == 2 and all(a == b for a, b in pairs), pairs
