@@ -41,7 +41,7 @@ TARGET = "p50 <= 2 ms, p99 <= 5 ms, idle worker <= 1 % of a core"
 
 
 async def run(env: Env, full: bool) -> Result:
-    jobs, reps, baseline_jobs, idle_s = (300, 3, 30, 5.0) if full else (5, 2, 3, 1.0)
+    jobs, reps, baseline_jobs, idle_s = (300, 3, 20, 5.0) if full else (5, 2, 3, 1.0)
     result = Result(NAME, WHAT, TARGET)
     settings = env.settings("sqlite")
     async with opened_store(settings) as store:
