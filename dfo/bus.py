@@ -18,10 +18,12 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from dfo import keys, scripts
+from dfo import keys
 from dfo.events import Event, decode
+from dfo.multiplex import SharedConnection
 from dfo.scripts import Lua
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,11 @@ class Bus:
         self.redis = redis
         self.retention_s = retention_s
         self._pending: list[tuple[Event, asyncio.Future[int]]] = []
+        self._link = SharedConnection(redis.connection_pool)
+
+    async def close(self) -> None:
+        """Close the publishing connection (the pool is the caller's to close)."""
+        await self._link.close()
 
     async def publish(self, event: Event) -> Event:
         """Publish `event`; returns it with its seq.
@@ -96,13 +103,15 @@ class Bus:
     async def _send(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> None:
         if not batch:
             return
-
-        def stage_all(pipe: Pipeline) -> None:
-            for event, _ in batch:
-                self.stage(pipe, event)
-
+        commands = [_PUBLISH.command(*self._arguments(event)) for event, _ in batch]
         try:
-            results = await scripts.execute(self.redis, stage_all, SCRIPTS)
+            results = await self._link.execute(commands)
+            if any(isinstance(r, NoScriptError) for r in results):  # Redis restarted or flushed
+                await self.redis.script_load(_PUBLISH.source)
+                again = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+                retried = await self._link.execute([commands[i] for i in again])
+                for i, result in zip(again, retried, strict=True):
+                    results[i] = result
         except asyncio.CancelledError:
             raise
         except BaseException as exc:

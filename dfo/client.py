@@ -52,6 +52,7 @@ class Client:
         return cls(settings, store, pool)
 
     async def close(self) -> None:
+        await self.bus.close()
         await self.pool.aclose()
         await self.store.close()
 

@@ -35,7 +35,13 @@ class Lua:
             )
 
     def stage(self, pipe: Pipeline, keys: Sequence[str], args: Sequence[str | int | bytes]) -> None:
-        pipe.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+        pipe.execute_command(*self.command(keys, args))
+
+    def command(
+        self, keys: Sequence[str], args: Sequence[str | int | bytes]
+    ) -> list[str | int | bytes]:
+        """The EVALSHA command's arguments, for a pipeline or a `SharedConnection`."""
+        return ["EVALSHA", self.sha, len(keys), *keys, *args]
 
 
 async def execute(

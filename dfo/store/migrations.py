@@ -58,7 +58,8 @@ async def _memory_words(conn: AsyncConnection, dialect: str) -> None:
         for statement in _OLD_SQLITE_FTS:
             await conn.execute(text(statement))
     count = await memory_store.index_all(conn)
-    log.info("memory search: words of %d memories indexed", count)
+    if count:  # an existing database: say what the upgrade did
+        log.info("memory search: words of %d memories indexed", count)
 
 
 MIGRATIONS: list[Migration] = [

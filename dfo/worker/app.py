@@ -111,6 +111,7 @@ async def serve(
         await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
         with contextlib.suppress(Exception):
             await pool.delete(keys.worker(state.worker_id))
+        await client.bus.close()
         await worker.close()  # closes the pool too
         await client.store.close()
         log.info("worker %s stopped", state.worker_id)

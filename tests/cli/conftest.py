@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from dfo.store import migrations
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop.yaml"
 
 
@@ -60,5 +62,5 @@ def dfo(dfo_env: dict[str, str], tmp_path: Path) -> Dfo:
         # As an operator would: a MariaDB database is migrated explicitly, once.
         upgraded = run("db", "upgrade", "--json")
         assert upgraded.code == 0, upgraded.stderr
-        assert upgraded.json()["applied"] == [1]
+        assert upgraded.json()["applied"] == [m.version for m in migrations.MIGRATIONS]
     return run

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dfo.store import migrations
 from tests.cli.conftest import Dfo
 from tests.support import mariadb
 
@@ -15,7 +16,10 @@ def test_health_starts_embedded_redis_and_down_stops_it(dfo: Dfo, tmp_path: Path
     assert health.code == 0, health.stderr
     report = health.json()
     assert report["ok"] is True
-    assert report["database"]["ok"] is True and report["database"]["schema_version"] == 1
+    assert (
+        report["database"]["ok"] is True
+        and report["database"]["schema_version"] == migrations.LATEST
+    )
     redis = report["redis"]
     assert redis["embedded"] is True and redis["running"] is True and redis["started_now"] is True
     socket = Path(redis["socket"])

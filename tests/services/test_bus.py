@@ -18,7 +18,9 @@ from dfo.services.redis_server import EmbeddedRedis
 @pytest.fixture
 async def bus(redis_server: EmbeddedRedis) -> AsyncIterator[Bus]:
     client = aioredis.Redis.from_url(redis_server.url)
-    yield Bus(client)
+    bus = Bus(client)
+    yield bus
+    await bus.close()
     await client.aclose()
 
 

@@ -47,6 +47,7 @@ async def main(url: str, rate: int, seconds: float, job_ids: list[str]) -> None:
                 last_report = time.monotonic()
                 print(sent, flush=True)
     print(f"done {sent}", flush=True)
+    await bus.close()
     await client.aclose()
 
 
