@@ -30,6 +30,7 @@ class SharedConnection:
         self._connecting = asyncio.Lock()
         self._waiting: deque[tuple[int, asyncio.Future[list[Any]]]] = deque()
         self._reader: asyncio.Task[None] | None = None
+        self._reading: AbstractConnection | None = None  # what `_reader` reads
 
     async def execute(self, commands: Sequence[Command]) -> list[Any]:
         """The replies to `commands`, in order; an error reply is returned in its place (like a
@@ -46,7 +47,9 @@ class SharedConnection:
         except BaseException as exc:
             self._lost(connection, exc)
             raise
-        if self._reader is None or self._reader.done():
+        if self._reader is None or self._reader.done() or self._reading is not connection:
+            # (A reader of a lost connection may not have noticed yet: it ends on its own.)
+            self._reading = connection
             self._reader = asyncio.ensure_future(self._read(connection))
         # A caller cancelled meanwhile only drops its replies: the reader still consumes them.
         return await future

@@ -73,3 +73,17 @@ async def test_a_killed_connection_fails_its_callers_then_reconnects(
     with pytest.raises(RedisConnectionError):
         await waiting
     assert await shared.execute([["ECHO", "again"]]) == [b"again"]
+
+
+async def test_an_aborted_socket_fails_its_caller_then_the_next_call_gets_a_fresh_one(
+    shared: SharedConnection,
+) -> None:
+    waiting = asyncio.ensure_future(shared.execute([["BLPOP", "mx:never", "5"]]))
+    await asyncio.sleep(0.05)  # its reader is waiting for the reply
+    connection = shared._connection
+    assert connection is not None
+    connection._writer.transport.abort()  # type: ignore[union-attr]
+    with pytest.raises(RedisConnectionError):
+        await waiting
+    # The next call connects again and reads its own reply.
+    assert await asyncio.wait_for(shared.execute([["ECHO", "fresh"]]), 5) == [b"fresh"]
