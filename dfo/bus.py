@@ -18,10 +18,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from dfo import keys
+from dfo import keys, scripts
 from dfo.events import Event, decode
 from dfo.multiplex import SharedConnection
 from dfo.scripts import Lua
@@ -105,13 +104,7 @@ class Bus:
             return
         commands = [_PUBLISH.command(*self._arguments(event)) for event, _ in batch]
         try:
-            results = await self._link.execute(commands)
-            if any(isinstance(r, NoScriptError) for r in results):  # Redis restarted or flushed
-                await self.redis.script_load(_PUBLISH.source)
-                again = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
-                retried = await self._link.execute([commands[i] for i in again])
-                for i, result in zip(again, retried, strict=True):
-                    results[i] = result
+            results = await scripts.execute_shared(self._link, self.redis, commands, SCRIPTS)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:

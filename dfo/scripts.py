@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
+
+if TYPE_CHECKING:
+    from dfo.multiplex import SharedConnection
 
 
 class Lua:
@@ -57,3 +60,22 @@ async def execute(
         for script in scripts:
             await redis.script_load(script.source)
     raise AssertionError("unreachable")
+
+
+async def execute_shared(
+    link: SharedConnection,
+    redis: aioredis.Redis,
+    commands: Sequence[Sequence[str | int | bytes]],
+    scripts: Sequence[Lua],
+) -> list[Any]:
+    """As `execute`, over a `SharedConnection`: only the commands Redis answered NOSCRIPT to
+    are sent again (the others ran), once the scripts are loaded."""
+    results = await link.execute(commands)
+    again = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+    if again:  # Redis restarted or its scripts were flushed
+        for script in scripts:
+            await redis.script_load(script.source)
+        retried = await link.execute([commands[i] for i in again])
+        for i, result in zip(again, retried, strict=True):
+            results[i] = result
+    return results

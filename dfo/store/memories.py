@@ -125,7 +125,7 @@ async def _add_words(conn: Connection, texts: Iterable[Sequence[Any]]) -> None:
         await conn.exec_driver_sql(sql, rows)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=8)  # per engine's dialect: a process has one or two
 def _compiled_insert(dialect: Dialect) -> tuple[str, tuple[str, ...], Callable[[Any], Any]]:
     compiled = _INSERT_WORD.compile(dialect=dialect)
     assert compiled.positiontup is not None  # both drivers take positional parameters

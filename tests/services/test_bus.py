@@ -63,3 +63,13 @@ async def test_a_cancelled_publisher_loses_no_other_jobs_event(bus: Bus) -> None
         # Sent again by a background task: once, or twice when the cancel came after the
         # batch had been written (duplicates are allowed, losses are not).
         assert [e.progress for e in await bus.history(job_id)] in ([1], [1, 1])
+
+
+async def test_events_still_go_out_after_redis_lost_its_scripts(bus: Bus) -> None:
+    job_id = uuid.uuid4().hex
+    assert (await bus.publish(event(job_id, 1))).seq == 1
+    await bus.redis.script_flush()  # as after a restart without persistence
+    other = uuid.uuid4().hex
+    published = await asyncio.gather(*(bus.publish(event(j, 1)) for j in [job_id, other]))
+    assert [e.seq for e in published] == [2, 1]
+    assert [e.progress for e in await bus.history(job_id)] == [1, 1]
