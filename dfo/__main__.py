@@ -1,3 +1,3 @@
-from dfo.cli.main import main
+from dfo.cli.entry import main
 
 main()

@@ -8,11 +8,11 @@ async with await Client.open(Settings()) as client:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from arq.connections import ArqRedis
+from redis.asyncio import Redis
 
 from dfo import enqueue as enqueue_rules
 from dfo import queue
@@ -21,7 +21,7 @@ from dfo.enqueue import Enqueued, job_event, publish
 from dfo.errors import InvalidInput
 from dfo.events import Event, EventType
 from dfo.models import Job, JobStatus, TaskStatus
-from dfo.services.redis_client import connect_queue
+from dfo.services import redis_client
 from dfo.settings import Settings
 from dfo.store import Store, jobs, tasks
 
@@ -34,18 +34,24 @@ _TERMINAL_STATUS = {
 
 
 class Client:
-    def __init__(self, settings: Settings, store: Store, pool: ArqRedis) -> None:
+    def __init__(self, settings: Settings, store: Store, pool: Redis) -> None:
         self.settings = settings
         self.store = store
         self.pool = pool
         self.bus = Bus(pool, retention_s=settings.event_retention)
 
     @classmethod
-    async def open(cls, settings: Settings | None = None) -> Client:
+    async def open(
+        cls,
+        settings: Settings | None = None,
+        *,
+        connect: Callable[[Settings], Awaitable[Redis]] = redis_client.connect,
+    ) -> Client:
+        """Open the store, then Redis with `connect` (a worker passes `connect_queue`)."""
         settings = settings or Settings()
         store = await Store.open(settings)
         try:
-            pool = await connect_queue(settings)
+            pool = await connect(settings)
         except BaseException:
             await store.close()
             raise

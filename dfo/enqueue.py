@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from arq.connections import ArqRedis
+from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
@@ -82,7 +82,7 @@ async def publish(store: Store, bus: Bus, event: Event) -> Event:
 
 async def enqueue(
     store: Store,
-    pool: ArqRedis,
+    pool: Redis,
     bus: Bus,
     settings: Settings,
     task_code: str,
@@ -161,7 +161,7 @@ async def enqueue(
     # worker may start the job the moment it is pushed).
     def stage(pipe: Pipeline) -> None:
         bus.stage(pipe, queued)
-        queue.stage_push(pipe, pool.job_serializer, arq_id, job_id, level.value, settings.queue)
+        queue.stage_push(pipe, arq_id, job_id, level.value, settings.queue)
 
     try:
         results = await scripts.execute(pool, stage, [*BUS_SCRIPTS, *queue.SCRIPTS])

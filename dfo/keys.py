@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix, result_key_prefix
-
 DEFAULT_QUEUE = "dfo:queue"
 
 #: Pub/sub channel with the events of every job.
 EVENTS_ALL = "dfo:events"
 
-#: arq's own keys that dfo reads or repairs (reaper, reconciler, cancel).
-ARQ_ABORT = abort_jobs_ss
+#: arq's own keys that dfo writes, reads or repairs (push, reaper, reconciler, cancel). Spelled
+#: here rather than imported from `arq.constants`: importing any part of arq loads all of it
+#: (~30 ms), and `dfo enqueue` needs none of it. tests/test_keys.py checks they are arq's.
+ARQ_ABORT = "arq:abort"
+ARQ_JOB_PREFIX = "arq:job:"
+ARQ_IN_PROGRESS_PREFIX = "arq:in-progress:"
+ARQ_RESULT_PREFIX = "arq:result:"
 
 
 def events_job(job_id: str) -> str:
@@ -56,12 +59,12 @@ def reconcile_lock(queue: str) -> str:
 
 
 def arq_job(job_id: str) -> str:
-    return job_key_prefix + job_id
+    return ARQ_JOB_PREFIX + job_id
 
 
 def arq_in_progress(job_id: str) -> str:
-    return in_progress_key_prefix + job_id
+    return ARQ_IN_PROGRESS_PREFIX + job_id
 
 
 def arq_result(job_id: str) -> str:
-    return result_key_prefix + job_id
+    return ARQ_RESULT_PREFIX + job_id

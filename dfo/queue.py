@@ -12,14 +12,14 @@ exists, and an abort left for a finished id kills the next job with that id (arq
 
 from __future__ import annotations
 
+import pickle
 import secrets
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
-from arq.connections import ArqRedis
-from arq.jobs import serialize_job
+from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from dfo import keys
@@ -49,27 +49,32 @@ return 1
 SCRIPTS = [_PUSH]
 
 
-def stage_push(
-    pipe: Pipeline, serializer: Any, arq_id: str, job_id: str, priority: str, queue: str
-) -> None:
+def payload(job_id: str, enqueued_ms: int) -> bytes:
+    """arq's job data for `run_agent_job(job_id)`, as `arq.jobs.serialize_job` writes it with
+    arq's default serializer (pickle): kept here so that clients need not import arq
+    (tests/test_queue.py checks arq reads it back)."""
+    data: dict[str, object] = {"t": None, "f": FUNCTION, "a": (job_id,), "k": {}, "et": enqueued_ms}
+    return pickle.dumps(data)
+
+
+def stage_push(pipe: Pipeline, arq_id: str, job_id: str, priority: str, queue: str) -> None:
     """Add the push of `arq_id` (runnable now, at its priority) to `pipe`."""
-    _PUSH.stage(pipe, *_push_arguments(serializer, arq_id, job_id, priority, queue))
+    _PUSH.stage(pipe, *_push_arguments(arq_id, job_id, priority, queue))
 
 
-async def push(pool: ArqRedis, arq_id: str, job_id: str, priority: str, queue: str) -> None:
+async def push(pool: Redis, arq_id: str, job_id: str, priority: str, queue: str) -> None:
     """Make the job runnable now under `arq_id`, and wake an idle worker."""
-    await _PUSH(pool, *_push_arguments(pool.job_serializer, arq_id, job_id, priority, queue))
+    await _PUSH(pool, *_push_arguments(arq_id, job_id, priority, queue))
 
 
 def _push_arguments(
-    serializer: Any, arq_id: str, job_id: str, priority: str, queue: str
+    arq_id: str, job_id: str, priority: str, queue: str
 ) -> tuple[list[str], list[str | int | bytes]]:
     now_ms = int(time.time() * 1000)
-    data = serialize_job(FUNCTION, (job_id,), {}, None, now_ms, serializer=serializer)
     return (
         [keys.arq_job(arq_id), keys.arq_result(arq_id), queue],
         [
-            data,
+            payload(job_id, now_ms),
             int(JOB_KEY_TTL.total_seconds() * 1000),
             now_ms - _OFFSET_MS[Priority(priority)],
             arq_id,
@@ -78,7 +83,7 @@ def _push_arguments(
     )
 
 
-async def wake(pool: ArqRedis, queue: str) -> None:
+async def wake(pool: Redis, queue: str) -> None:
     """Tell the queue's idle workers to poll now (they would otherwise wait for their next poll)."""
     await pool.publish(keys.wake(queue), b"")
 
@@ -88,11 +93,11 @@ def delayed(queue: str) -> str:
     return f"{queue}:delayed"
 
 
-async def push_later(pool: ArqRedis, job_id: str, delay_s: float, queue: str) -> None:
+async def push_later(pool: Redis, job_id: str, delay_s: float, queue: str) -> None:
     await pool.zadd(delayed(queue), {job_id: time.time() + delay_s})
 
 
-async def due(pool: ArqRedis, queue: str) -> list[str]:
+async def due(pool: Redis, queue: str) -> list[str]:
     """Claim the delayed jobs that are due (each claimed by exactly one caller)."""
     raw = await pool.zrangebyscore(delayed(queue), "-inf", time.time())
     claimed = []
@@ -103,7 +108,7 @@ async def due(pool: ArqRedis, queue: str) -> list[str]:
     return claimed
 
 
-async def remove(pool: ArqRedis, job_id: str, arq_id: str | None, queue: str) -> None:
+async def remove(pool: Redis, job_id: str, arq_id: str | None, queue: str) -> None:
     """Take a queued job off the queue (cancel): it will not start."""
     await pool.zrem(delayed(queue), job_id)
     if arq_id:
@@ -111,7 +116,7 @@ async def remove(pool: ArqRedis, job_id: str, arq_id: str | None, queue: str) ->
         await pool.delete(keys.arq_job(arq_id))
 
 
-async def abort(pool: ArqRedis, arq_id: str, queue: str) -> None:
+async def abort(pool: Redis, arq_id: str, queue: str) -> None:
     """Ask the worker running `arq_id` to cancel it (arq's abort set, read on each poll)."""
     await pool.zadd(keys.ARQ_ABORT, {arq_id: time.time() * 1000})
     await wake(pool, queue)
@@ -127,7 +132,7 @@ class JobRef(Protocol):
 R = TypeVar("R", bound=JobRef)
 
 
-async def unaccounted(pool: ArqRedis, refs: Sequence[R], queue: str) -> list[R]:
+async def unaccounted(pool: Redis, refs: Sequence[R], queue: str) -> list[R]:
     """The jobs Redis has neither in the queue, nor delayed, nor heartbeating (3 commands)."""
     if not refs:
         return []
@@ -143,7 +148,7 @@ async def unaccounted(pool: ArqRedis, refs: Sequence[R], queue: str) -> list[R]:
     ]
 
 
-async def state(pool: ArqRedis, arq_id: str | None, job_id: str, queue: str) -> str:
+async def state(pool: Redis, arq_id: str | None, job_id: str, queue: str) -> str:
     """Where Redis has the job: running, queued, delayed, finished or missing."""
     if arq_id and await pool.exists(keys.arq_in_progress(arq_id)):
         return "running"

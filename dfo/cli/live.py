@@ -8,16 +8,15 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
-
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
-from rich.text import Text
+from typing import TYPE_CHECKING, Protocol
 
 from dfo.cli import output
 from dfo.errors import ExitCode
 from dfo.events import Event, EventType
 from dfo.text import one_line
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 #: How an outcome ranks for the exit code: the highest present wins.
 _SEVERITY = {
@@ -82,54 +81,12 @@ class PlainLines:
         pass
 
 
-class Bars:
-    """One Rich progress bar per job: task code, bar, percent, phase, last message."""
-
-    def __init__(self, console: Console) -> None:
-        self.progress = Progress(
-            TextColumn("{task.fields[code]}", markup=False),
-            BarColumn(bar_width=24),
-            TaskProgressColumn(),
-            TextColumn("{task.fields[state]}", markup=False),
-            TextColumn("{task.fields[message]}", markup=False),
-            console=console,
-            auto_refresh=True,
-            refresh_per_second=8,
-        )
-        self.rows: dict[str, TaskID] = {}
-        self.ended: set[str] = set()
-        self.progress.start()
-
-    def event(self, event: Event) -> None:
-        if event.job_id in self.ended and not event.terminal:
-            return  # a log line after the end must not hide the outcome
-        if event.terminal:
-            self.ended.add(event.job_id)
-        state = event.status if event.terminal or event.status != "active" else event.phase or ""
-        message = one_line(event.message, 60)
-        row = self.rows.get(event.job_id)
-        if row is None:
-            self.rows[event.job_id] = self.progress.add_task(
-                "",
-                total=100,
-                completed=event.progress,
-                code=event.task_code,
-                state=state,
-                message=message,
-            )
-        else:
-            self.progress.update(
-                row, completed=event.progress, code=event.task_code, state=state, message=message
-            )
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
 def display_for(json_mode: bool) -> Display:
     if json_mode:
         return JsonLines()
     if sys.stdout.isatty():
+        from dfo.cli.bars import Bars  # Rich's progress display: loaded only to be shown
+
         return Bars(output.stdout)
     return PlainLines()
 
@@ -182,6 +139,8 @@ def summary(
 
 
 def status_text(status: str) -> Text:
+    from rich.text import Text
+
     style = {
         "completed": "green",
         "failed": "red",

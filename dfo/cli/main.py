@@ -51,7 +51,3 @@ def _root(
     ),
 ) -> None:
     """Run AI agents on project tasks in the background and watch them live."""
-
-
-def main() -> None:
-    app(prog_name="dfo")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import redis.asyncio as aioredis
-from arq.connections import ArqRedis
 from redis._parsers import _AsyncRESP2Parser
 from redis.asyncio.connection import ConnectionPool
 from redis.exceptions import RedisError
@@ -15,6 +14,9 @@ from dfo.errors import RedisUnavailable
 from dfo.redact import mask_url
 from dfo.services.redis_server import EmbeddedRedis
 from dfo.settings import Settings
+
+if TYPE_CHECKING:
+    from arq.connections import ArqRedis
 
 CONNECT_TIMEOUT_S = 1.0
 _Client = TypeVar("_Client", bound=aioredis.Redis)
@@ -53,7 +55,13 @@ async def connect(settings: Settings, *, start: bool = True) -> aioredis.Redis:
 
 
 async def connect_queue(settings: Settings) -> ArqRedis:
-    """An arq pool on dfo's Redis (starting the embedded one if needed), with the retry policy."""
+    """An arq pool on dfo's Redis (starting the embedded one if needed), with the retry policy.
+
+    For workers: arq's Worker calls ArqRedis's own methods. Clients use `connect`, and arq is
+    imported here only, as importing any part of it loads all of it (~30 ms a command).
+    """
+    from arq.connections import ArqRedis
+
     url, _ = await redis_url(settings)
     client = ArqRedis(connection_pool(url), default_queue_name=settings.queue)
     client.auto_close_connection_pool = True  # as `Redis.from_pool`: closing it closes the pool

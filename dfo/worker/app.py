@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 
+from arq.connections import ArqRedis
 from arq.worker import Worker, func
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -18,6 +19,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from dfo import keys, queue
 from dfo.client import Client
 from dfo.redact import mask_url
+from dfo.services import redis_client
 from dfo.settings import Settings
 from dfo.worker import reaper, wakeup
 from dfo.worker.job import run_agent_job
@@ -34,12 +36,14 @@ async def serve(
     burst: bool,
     metrics_port: int | None = None,
 ) -> None:
-    client = await Client.open(settings)  # the store, the queue's Redis and the bus
+    # the store, the queue's Redis (an arq pool: arq's Worker calls its own methods) and the bus
+    client = await Client.open(settings, connect=redis_client.connect_queue)
     if metrics_port is not None:
         from dfo.worker import metrics
 
         metrics.serve(metrics_port)
     store, pool = client.store, client.pool
+    assert isinstance(pool, ArqRedis)  # connect_queue's
     state = WorkerState(settings=settings, store=store, pool=pool, bus=client.bus, queue=queue_name)
     worker = wakeup.WakeableWorker(
         functions=[func(run_agent_job, name=queue.FUNCTION, max_tries=1_000_000)],
