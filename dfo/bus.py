@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Coroutine, Iterable
-from dataclasses import replace
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -22,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dfo import keys, scripts
 from dfo.events import Event, decode
+from dfo.models import evolve
 from dfo.multiplex import SharedConnection
 from dfo.scripts import Lua
 
@@ -87,7 +87,7 @@ class Bus:
         elif len(self._pending) == 1:  # the first of a batch starts its flush
             _background(self._flush())
         seq = await future
-        return replace(event, seq=seq)
+        return evolve(event, seq=seq)
 
     async def _flush(self) -> None:
         # Runs on the next loop iteration: everything published meanwhile joins the batch.

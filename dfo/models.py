@@ -6,8 +6,22 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from dfo.errors import InvalidInput
+
+_Frozen = TypeVar("_Frozen")
+
+
+def evolve(obj: _Frozen, **changes: Any) -> _Frozen:
+    """`dataclasses.replace` for dfo's frozen dataclasses (plain `__dict__`, no `__post_init__`)
+    at a fifth of its cost: a worker copies each job and event about ten times per job."""
+    fields = vars(obj)
+    if not changes.keys() <= fields.keys():
+        raise TypeError(f"{type(obj).__name__} has no field {sorted(changes - fields.keys())}")
+    copy = object.__new__(type(obj))
+    vars(copy).update(fields, **changes)
+    return copy
 
 
 class TaskStatus(StrEnum):

@@ -8,6 +8,7 @@ are named, the rest count as `other`.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -68,6 +69,26 @@ def label(kind: str, value: str | None) -> str:
             seen.add(value)
             return value
     return "other"
+
+
+# Label values from fixed sets (event types, phases): each labelled child looked up once
+# (`labels()` takes a lock and validates its arguments on every call; a job emits ~10 events).
+@functools.cache
+def _event_counter(kind: str) -> Counter:
+    return EVENTS.labels(kind)
+
+
+@functools.cache
+def _phase_histogram(phase: str) -> Histogram:
+    return PHASE_DURATION.labels(phase)
+
+
+def event_published(kind: str) -> None:
+    _event_counter(kind).inc()
+
+
+def phase_ended(phase: str, seconds: float) -> None:
+    _phase_histogram(phase).observe(seconds)
 
 
 def serve(port: int) -> None:

@@ -25,7 +25,7 @@ from dfo.agents import TransientAgentError
 from dfo.enqueue import enqueue, job_event
 from dfo.errors import DatabaseUnavailable, DfoError, RedisUnavailable
 from dfo.events import EventType
-from dfo.models import Dependency, Job, JobStatus, TaskStatus
+from dfo.models import Dependency, Job, JobStatus, TaskStatus, evolve
 from dfo.store import jobs, tasks
 from dfo.worker import metrics
 from dfo.worker.heartbeat import heartbeat
@@ -207,9 +207,7 @@ async def _publish_quietly(
     state: WorkerState, run: JobRun, kind: EventType, message: str, *, status: str, **data: Any
 ) -> None:
     """Publish even when the store is down (the seq is stored on the next successful write)."""
-    from dataclasses import replace
-
-    event = job_event(replace(run.job, status=status), kind, message=message, **data)
+    event = job_event(evolve(run.job, status=status), kind, message=message, **data)
     try:
         published = await state.bus.publish(event)
         async with state.store.transaction() as conn:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from dfo.enqueue import job_event, publish
 from dfo.events import Event, EventType
-from dfo.models import Job, JobStatus
+from dfo.models import Job, JobStatus, evolve
 from dfo.store import jobs
 from dfo.store.conn import Connection
 from dfo.worker import metrics
@@ -45,11 +45,11 @@ class JobRun:
             self.unwritten["phase"] = phase
             now = time.perf_counter()
             if self.job.phase:
-                metrics.PHASE_DURATION.labels(self.job.phase).observe(now - self.phase_started)
+                metrics.phase_ended(self.job.phase, now - self.phase_started)
             self.phase_started = now
         if progress is not None and progress != self.job.progress:
             self.unwritten["progress"] = progress
-        self.job = replace(
+        self.job = evolve(
             self.job,
             status=status or self.job.status,
             phase=phase if phase is not None else self.job.phase,
@@ -101,7 +101,7 @@ class JobRun:
         elif write and (changes := self._take_unwritten()):
             async with self.state.store.transaction() as conn:
                 await jobs.record(conn, self.job_id, self.state.worker_id, **changes)
-        metrics.EVENTS.labels(kind.value).inc()
+        metrics.event_published(kind.value)
         event = job_event(self.job, kind, message=message, **data)
         if active or self.seq_stored:
             published = await self.state.bus.publish(event)
@@ -126,5 +126,5 @@ class JobRun:
         """An agent log line: published, not stored (the replay log keeps it)."""
         extra = {"level": level} if level != "info" else {}
         event = job_event(self.job, EventType.LOG, message=line[:4000], **extra)
-        metrics.EVENTS.labels(EventType.LOG.value).inc()
+        metrics.event_published(EventType.LOG.value)
         await self.state.bus.publish(event)

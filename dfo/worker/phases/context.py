@@ -16,11 +16,11 @@ async def run(job: JobRun) -> tuple[TaskContext, Agent]:
     async with store.read() as conn:
         context = await load_task_context(conn, job.job.task_code)
         agent = await agents.get_agent(conn, job.job.agent_name or "")
-        await job.record_state(conn, phase=PHASE, progress=5)
     await job.emit(
         EventType.PROGRESS,
         phase=PHASE,
         progress=5,
+        write=False,  # the row says `context` since the start; 5 % goes out with validation's
         message=(
             f"context loaded: {len(context.items)} items ({len(context.items_pending)} pending),"
             f" {len(context.dependencies.blockers)} blockers, {len(context.memories)} memories"
