@@ -68,29 +68,41 @@ class Bus:
 
         Events published in the same loop iteration go out in one pipeline (one round trip, a
         fraction of the per-command cost). A job awaits each publish before its next one, so
-        its events never share a batch and keep their order.
+        its events never share a batch and keep their order. The first publisher of a batch
+        sends it after one loop turn, from its own task (a task per batch cost as much as the
+        rest of the publish).
         """
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((event, future))
         if len(self._pending) >= FULL_BATCH:
-            # Sent by this publisher now: in a burst (hundreds of jobs ready at once) a flush
-            # task would only run after every one of them had taken its turn.
-            batch, self._pending = self._pending, []
+            # Sent by this publisher now: in a burst (hundreds of jobs ready at once) the
+            # leader would only send after every one of them had taken its turn.
+            await self._send_pending(future)
+        elif len(self._pending) == 1:
             try:
-                await self._send(batch)
+                await asyncio.sleep(0)  # this turn's other publishes join the batch
             except asyncio.CancelledError:
-                # The others' events still go out (some perhaps twice: never lost).
-                others = [(e, f) for e, f in batch if f is not future and not f.done()]
-                if others:
-                    _background(self._send(others))
+                self._pending = [(e, f) for e, f in self._pending if f is not future]
+                if self._pending:
+                    _background(self._flush())  # the others' events still go out
                 raise
-        elif len(self._pending) == 1:  # the first of a batch starts its flush
-            _background(self._flush())
+            if self._pending and self._pending[0][1] is future:  # not sent as a full batch
+                await self._send_pending(future)
         seq = await future
         return evolve(event, seq=seq)
 
+    async def _send_pending(self, own: asyncio.Future[int]) -> None:
+        batch, self._pending = self._pending, []
+        try:
+            await self._send(batch)
+        except asyncio.CancelledError:
+            # The others' events still go out (some perhaps twice: never lost).
+            others = [(e, f) for e, f in batch if f is not own and not f.done()]
+            if others:
+                _background(self._send(others))
+            raise
+
     async def _flush(self) -> None:
-        # Runs on the next loop iteration: everything published meanwhile joins the batch.
         batch, self._pending = self._pending, []
         try:
             await self._send(batch)

@@ -31,6 +31,9 @@ class SharedConnection:
         self._waiting: deque[tuple[int, asyncio.Future[list[Any]]]] = deque()
         self._reader: asyncio.Task[None] | None = None
         self._reading: AbstractConnection | None = None  # what `_reader` reads
+        # Resolved when replies are awaited again: the reader stays, idle, between commands
+        # (a new reader task per command cost as much as the rest of a publish).
+        self._more: asyncio.Future[None] | None = None
 
     async def execute(self, commands: Sequence[Command]) -> list[Any]:
         """The replies to `commands`, in order; an error reply is returned in its place (like a
@@ -51,6 +54,8 @@ class SharedConnection:
             # (A reader of a lost connection may not have noticed yet: it ends on its own.)
             self._reading = connection
             self._reader = asyncio.ensure_future(self._read(connection))
+        else:
+            self._wake_reader()
         # A caller cancelled meanwhile only drops its replies: the reader still consumes them.
         return await future
 
@@ -63,9 +68,17 @@ class SharedConnection:
                 self._connection = connection
             return self._connection
 
+    def _wake_reader(self) -> None:
+        if self._more is not None and not self._more.done():
+            self._more.set_result(None)
+
     async def _read(self, connection: AbstractConnection) -> None:
         try:
-            while self._waiting and self._connection is connection:
+            while self._connection is connection:
+                if not self._waiting:
+                    self._more = asyncio.get_running_loop().create_future()
+                    await self._more
+                    continue
                 count, future = self._waiting[0]
                 replies: list[Any] = []
                 for _ in range(count):
@@ -86,6 +99,7 @@ class SharedConnection:
         if self._connection is not connection:
             return
         self._connection = None
+        self._wake_reader()  # an idle reader of `connection` ends
         while self._waiting:
             _, future = self._waiting.popleft()
             if not future.done():

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Update, and_, bindparam, func, select, update
+from sqlalchemy import Row, Select, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dfo.errors import InvalidInput, NotFound
@@ -144,12 +144,14 @@ async def list_jobs(
 
 
 # The worker's hot path runs these statements for every job: built once, executed with
-# parameters (building a statement costs more than running it on SQLite).
+# parameters (building a statement costs more than running it on SQLite). `IN (...)` would be
+# an "expanding" parameter, whose SQL SQLAlchemy rewrites on every execution.
+_IS_LIVE = or_(*(agent_jobs.c.status == status for status in LIVE_JOB_STATUSES))
 _START = (
     update(agent_jobs)
     .where(
         agent_jobs.c.job_id == bindparam("b_job_id"),
-        agent_jobs.c.status.in_(LIVE_JOB_STATUSES),
+        _IS_LIVE,
         agent_jobs.c.cancel_requested_at.is_(None),
         agent_jobs.c.attempts < agent_jobs.c.max_tries * bindparam("b_max_starts"),
     )
@@ -250,10 +252,7 @@ async def finish(
 
 @functools.cache
 def _finish(names: tuple[str, ...], cancelling: bool, owned: bool) -> Update:
-    conditions = [
-        agent_jobs.c.job_id == bindparam("b_job_id"),
-        agent_jobs.c.status.in_(LIVE_JOB_STATUSES),
-    ]
+    conditions = [agent_jobs.c.job_id == bindparam("b_job_id"), _IS_LIVE]
     if not cancelling:
         conditions.append(agent_jobs.c.cancel_requested_at.is_(None))
     if owned:

@@ -73,3 +73,25 @@ async def test_events_still_go_out_after_redis_lost_its_scripts(bus: Bus) -> Non
     published = await asyncio.gather(*(bus.publish(event(j, 1)) for j in [job_id, other]))
     assert [e.seq for e in published] == [2, 1]
     assert [e.progress for e in await bus.history(job_id)] == [1, 1]
+
+
+async def test_the_first_publisher_of_a_batch_cancelled_before_sending(bus: Bus) -> None:
+    # The first publisher of a batch waits one loop turn and then sends the batch itself.
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    leader = asyncio.create_task(bus.publish(event(first, 1)))
+    follower = asyncio.create_task(bus.publish(event(second, 1)))
+    await asyncio.sleep(0)  # both queued; the leader is still waiting for its turn
+    leader.cancel()
+    assert (await asyncio.wait_for(follower, 5)).seq == 1
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    assert [e.progress for e in await bus.history(second)] == [1]
+    assert await bus.history(first) == []  # cancelled before it was sent: not published
+
+
+async def test_publishes_one_after_another_share_one_connection(bus: Bus) -> None:
+    job_id = uuid.uuid4().hex
+    before = len(await bus.redis.client_list())
+    seqs = [(await bus.publish(event(job_id, n))).seq for n in range(1, 51)]
+    assert seqs == list(range(1, 51))
+    assert len(await bus.redis.client_list()) <= before + 1  # the bus's one connection
