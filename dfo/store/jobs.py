@@ -202,6 +202,22 @@ async def record(conn: Connection, job_id: str, worker_id: str, **values: Any) -
     return result.rowcount == 1
 
 
+_BEAT = (
+    update(agent_jobs)
+    .where(
+        agent_jobs.c.worker_id == bindparam("b_worker_id"),
+        agent_jobs.c.status == JobStatus.ACTIVE.value,
+    )
+    .values(heartbeat_at=bindparam("b_now"))
+)
+
+
+async def beat(conn: Connection, worker_id: str, now: datetime) -> int:
+    """The heartbeat of every job `worker_id` is running; how many there were."""
+    result = await conn.execute(_BEAT, {"b_worker_id": worker_id, "b_now": now})
+    return result.rowcount
+
+
 _SET_SEQ = (
     update(agent_jobs)
     .where(agent_jobs.c.job_id == bindparam("b_job_id"), agent_jobs.c.seq < bindparam("b_seq"))

@@ -21,7 +21,7 @@ from dfo.client import Client
 from dfo.redact import mask_url
 from dfo.services import redis_client
 from dfo.settings import Settings
-from dfo.worker import reaper, wakeup
+from dfo.worker import heartbeat, reaper, wakeup
 from dfo.worker.job import run_agent_job
 from dfo.worker.state import WorkerState
 
@@ -83,7 +83,9 @@ async def serve(
         mask_url(store.url),
     )
     background = asyncio.gather(
-        reaper.run(state, concurrency), wakeup.listen(pool, queue_name, worker)
+        reaper.run(state, concurrency),
+        wakeup.listen(pool, queue_name, worker),
+        heartbeat.beat(state),
     )
     try:
         while True:

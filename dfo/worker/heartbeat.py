@@ -21,29 +21,39 @@ log = logging.getLogger("dfo.worker")
 
 @contextlib.asynccontextmanager
 async def heartbeat(state: WorkerState, job_id: str) -> AsyncIterator[int]:
-    """Beat while the block runs; yields how many earlier attempts failed (one round trip)."""
+    """Beat while the block runs (`beat` refreshes it); yields how many earlier attempts
+    failed (one round trip)."""
     ttl_ms = int(state.settings.stall_timeout * 1000)
     async with state.pool.pipeline(transaction=False) as pipe:
         pipe.set(keys.heartbeat(job_id), state.worker_id, px=ttl_ms)
         pipe.get(keys.failures(job_id))
         _, failures = await pipe.execute()
-    task = asyncio.create_task(_beat(state, job_id, ttl_ms))
+    state.beating.add(job_id)
     try:
         yield int(failures or 0)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        state.beating.discard(job_id)
         with contextlib.suppress(Exception):
             await state.pool.delete(keys.heartbeat(job_id))
 
 
-async def _beat(state: WorkerState, job_id: str, ttl_ms: int) -> None:
+async def beat(state: WorkerState) -> None:
+    """Refresh the heartbeat of every job running in this worker, every `heartbeat_interval`:
+    one pipeline and one statement for all of them (a task per job cost a transaction per job
+    and beat; with hundreds of jobs running, hundreds per interval)."""
+    ttl_ms = int(state.settings.stall_timeout * 1000)
     while True:
         await asyncio.sleep(state.settings.heartbeat_interval)
+        running = list(state.beating)
+        if not running:
+            continue
         try:
-            await state.pool.set(keys.heartbeat(job_id), state.worker_id, px=ttl_ms)
+            async with state.pool.pipeline(transaction=False) as pipe:
+                for job_id in running:
+                    # XX: a job that ended meanwhile has deleted its key; never bring it back.
+                    pipe.set(keys.heartbeat(job_id), state.worker_id, px=ttl_ms, xx=True)
+                await pipe.execute()
             async with state.store.transaction() as conn:
-                await jobs.record(conn, job_id, state.worker_id, heartbeat_at=utcnow())
-        except Exception as exc:  # keep beating: a blip must not orphan a healthy job
+                await jobs.beat(conn, state.worker_id, utcnow())
+        except Exception as exc:  # keep beating: a blip must not orphan healthy jobs
             log.warning("heartbeat failed: %s", exc)

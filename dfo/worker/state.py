@@ -29,3 +29,5 @@ class WorkerState:
     #: Set when SIGTERM's grace period is over: a job cancelled now goes back on the queue.
     requeue_on_cancel: bool = False
     draining: bool = False
+    #: Jobs running here, whose heartbeat `heartbeat.beat` refreshes.
+    beating: set[str] = field(default_factory=set)

@@ -16,7 +16,6 @@ import logging
 from typing import Any
 
 from arq.connections import ArqRedis
-from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker
 from redis.exceptions import RedisError
@@ -63,7 +62,7 @@ class WakeableWorker(Worker):
             job_id = job_id_b.decode()
             score = await _CLAIM(
                 self.pool,
-                [in_progress_key_prefix + job_id, self.queue_name],
+                [keys.arq_in_progress(job_id), self.queue_name],
                 [job_id, timestamp_ms(), int(self.in_progress_timeout_s * 1000)],
             )
             if score is None:  # running elsewhere, finished, or deferred meanwhile

@@ -60,6 +60,28 @@ async def test_sigkilled_worker_job_finishes_once_on_another_worker(
         assert len(await jobs.list_jobs(conn)) == 1  # one row, with its attempt count
 
 
+async def test_a_job_running_past_the_stall_timeout_keeps_its_heartbeat_and_its_worker(
+    store: Store, client: Client, spawn_worker: Spawn, fast: Settings
+) -> None:
+    # 4 items of 1 s against a stall timeout of 2.5 s: only the worker's beats keep the job
+    # its own while a second worker's reaper looks for orphans.
+    [code] = await seed(store, items=4, agent="slow-beat", config={"delay": 1.0})
+    spawn_worker()
+    queued = await client.enqueue(code)
+    await until(client, queued.job_id, lambda e: e.type == EventType.STARTED)
+    spawn_worker()
+    await until(client, queued.job_id, lambda e: e.message.startswith("item 3/4"))
+    # ~3 s in: the key set at the start (TTL 2.5 s) is alive only if it was refreshed.
+    assert await client.pool.pttl(keys.heartbeat(queued.job_id)) > 0
+    events = await collect(client, queued.job_id)
+    assert [e.type for e in events].count(EventType.STARTED) == 1
+    job = await client.snapshot(queued.job_id)
+    assert (job.status, job.attempts) == ("completed", 1)
+    assert job.heartbeat_at is not None and job.started_at is not None
+    assert (job.heartbeat_at - job.started_at).total_seconds() >= fast.stall_timeout
+    assert not await client.pool.exists(keys.heartbeat(queued.job_id))  # gone with the job
+
+
 async def test_sigterm_puts_the_running_job_back_on_the_queue(
     store: Store, client: Client, spawn_worker: Spawn
 ) -> None:
