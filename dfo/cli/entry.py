@@ -18,10 +18,12 @@ GC_THRESHOLD = 10_000
 
 def main() -> None:
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
-    from dfo.cli.main import app
+    from dfo.cli.main import COMMANDS, GROUPS, app, make_app
 
+    name = sys.argv[1] if len(sys.argv) > 1 else None
+    command_line = make_app(only=name) if name in COMMANDS or name in GROUPS else app
     try:
-        app(prog_name="dfo")
+        command_line(prog_name="dfo")
     except SystemExit as done:
         leave(done.code)
     leave(0)
