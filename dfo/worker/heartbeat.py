@@ -50,9 +50,14 @@ async def beat(state: WorkerState) -> None:
         try:
             async with state.pool.pipeline(transaction=False) as pipe:
                 for job_id in running:
-                    # XX: a job that ended meanwhile has deleted its key; never bring it back.
-                    pipe.set(keys.heartbeat(job_id), state.worker_id, px=ttl_ms, xx=True)
+                    pipe.set(keys.heartbeat(job_id), state.worker_id, px=ttl_ms)
                 await pipe.execute()
+            # A job that ended meanwhile deletes its key; should its DEL have overtaken the SET
+            # above (a beat that waited for a pooled connection), it has left `beating` by
+            # now, and loses the key again here.
+            ended = [job_id for job_id in running if job_id not in state.beating]
+            if ended:
+                await state.pool.delete(*(keys.heartbeat(job_id) for job_id in ended))
             async with state.store.transaction() as conn:
                 await jobs.beat(conn, state.worker_id, utcnow())
         except Exception as exc:  # keep beating: a blip must not orphan healthy jobs
